@@ -1,0 +1,110 @@
+"""The command line: parsing and printing only. Every verb calls a public function."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlwarden import __version__
+from mlwarden.findings import Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments, unreadable input or bad configuration: exit status 2."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers see the old content or the new, never a partial one."""
+    path = path.resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fail_on(text: str) -> Severity | None:
+    if text.lower() == "never":
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlwarden",
+        description="Security for machine-learning projects. Nothing scanned is ever executed.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlwarden {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="scan files and directories for security problems")
+    scan.add_argument("paths", nargs="+", metavar="PATH")
+    scan.add_argument("--format", choices=["text", "json", "sarif", "html"], default="text")
+    scan.add_argument("--output", "-o", type=Path, help="write the report to FILE")
+    scan.add_argument(
+        "--fail-on",
+        type=_fail_on,
+        default=argparse.SUPPRESS,
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above: critical|high|medium|low|info|never "
+        "(default: high)",
+    )
+    scan.add_argument("--config", type=Path, help="configuration file (mlwarden.toml)")
+    scan.add_argument("--baseline", type=Path, help="hide findings recorded in this JSON report")
+    scan.add_argument("--db", type=Path, help="vulnerability database (OSV directory or zip)")
+    scan.add_argument("--jobs", "-j", type=int, help="worker processes (default: CPU count)")
+    scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    convert = sub.add_parser("convert", help="convert a pickle checkpoint to safetensors")
+    convert.add_argument("checkpoint", type=Path)
+    convert.add_argument("--to", choices=["safetensors"], default="safetensors")
+    convert.add_argument("output", type=Path)
+    convert.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="also admit this global (repeatable)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "scan":
+            from mlwarden.commands.scan import run_scan
+
+            return run_scan(args)
+        if args.command == "convert":
+            from mlwarden.commands.convert import run_convert
+
+            return run_convert(args)
+    except UsageError as exc:
+        print(f"mlwarden: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mlwarden: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE  # pragma: no cover
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,236 @@
+"""The scan engine: walk targets, sniff kinds, dispatch to scanners, bounded parallelism."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from mlwarden.findings import Finding, Report, ScanError, Severity, dedupe
+from mlwarden.scanners import scanners_for
+from mlwarden.scanners.interface import (
+    Artifact,
+    FormatError,
+    Limits,
+    LimitExceeded,
+    ScanContext,
+)
+from mlwarden.sniff import HEAD_BYTES, Kind, sniff
+
+#: Directory names never descended into: version-control metadata and virtual environments.
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", ".venv-peers", ".tox"})
+
+#: Below this many files the cost of starting worker processes outweighs the gain.
+PARALLEL_THRESHOLD = 16
+
+#: Kinds that are model or archive formats: an artifact of these kinds that cannot be read
+#: completely is a finding (it could not be shown safe), not only an error.
+FAIL_CLOSED_KINDS = frozenset(Kind) - {Kind.UNKNOWN, Kind.JSON}
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What scanning one top-level file gave."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    size: int = 0
+    kind: Kind = Kind.UNKNOWN
+
+
+def iter_files(targets: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, Path]]:
+    """Yield ``(display path, file)`` for every regular file under the targets.
+
+    Directories are walked recursively in a stable order; symbolic links to directories are not
+    followed (they can loop), and :data:`SKIP_DIRS` are left out. A missing target raises
+    ``FileNotFoundError``.
+    """
+    for target in targets:
+        root = Path(target)
+        if root.is_file():
+            yield str(target), root
+            continue
+        if not root.is_dir():
+            raise FileNotFoundError(f"no such file or directory: {target}")
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            for name in sorted(filenames):
+                path = Path(dirpath, name)
+                if path.is_file():
+                    yield str(path), path
+
+
+def scan_artifact(artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+    """Run every scanner that accepts the artifact's kind, turning failures into findings."""
+    for scanner in scanners_for(artifact.kind):
+        try:
+            yield from scanner.scan(artifact, context)
+        except LimitExceeded as exc:
+            yield _limit_finding(artifact, exc)
+        except FormatError as exc:
+            yield _incomplete_finding(artifact, str(exc), scanner.name)
+        except (OSError, EOFError) as exc:
+            yield _incomplete_finding(artifact, f"read failed: {exc}", scanner.name)
+
+
+def _limit_finding(artifact: Artifact, exc: LimitExceeded) -> Finding:
+    from mlwarden.scanners.interface import Scanner
+
+    return Scanner.finding(
+        artifact,
+        "MW001",
+        f"{exc}; the rest of this file was not scanned",
+        evidence={"limit": exc.limit, "format": artifact.kind.value},
+        key=exc.limit,
+    )
+
+
+def _incomplete_finding(artifact: Artifact, why: str, scanner: str) -> Finding:
+    from mlwarden.scanners.interface import Scanner
+
+    severity = Severity.HIGH if artifact.kind in FAIL_CLOSED_KINDS else Severity.LOW
+    return Scanner.finding(
+        artifact,
+        "MW002",
+        f"could not be read completely ({why}); it cannot be shown safe",
+        severity=severity,
+        evidence={"format": artifact.kind.value, "scanner": scanner, "reason": why},
+        key=scanner,
+    )
+
+
+def _read_head(stream: IO[bytes]) -> bytes:
+    return stream.read(HEAD_BYTES)
+
+
+def _nested(context: ScanContext) -> Callable[[Artifact], Iterator[Finding]]:
+    def scan_member(artifact: Artifact) -> Iterator[Finding]:
+        if not artifact.head:
+            with artifact.open() as stream:
+                artifact.head = _read_head(stream)
+        if artifact.kind is Kind.UNKNOWN:
+            artifact.kind = sniff(artifact.head, artifact.name)
+        context.check_time()
+        yield from scan_artifact(artifact, context)
+
+    return scan_member
+
+
+def scan_file(
+    display: str,
+    path: Path,
+    limits: Limits | None = None,
+    options: dict[str, object] | None = None,
+) -> FileResult:
+    """Scan one file on disk, whatever it holds. Never raises for bad input."""
+    result = FileResult(path=display)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = _read_head(stream)
+    except OSError as exc:
+        result.errors.append(ScanError(display, f"cannot read: {exc.strerror or exc}"))
+        return result
+    result.size = size
+    result.kind = sniff(head, path.name)
+    if not scanners_for(result.kind):
+        return result
+
+    def opener() -> IO[bytes]:
+        return path.open("rb")
+
+    artifact = Artifact(
+        path=display,
+        kind=result.kind,
+        size=size,
+        opener=opener,
+        head=head,
+        fs_path=str(path),
+    )
+    context = ScanContext(limits=limits or Limits(), options=dict(options or {}))
+    context.nested = _nested(context)
+    try:
+        result.findings.extend(scan_artifact(artifact, context))
+    except LimitExceeded as exc:
+        result.findings.append(_limit_finding(artifact, exc))
+    except Exception as exc:  # fail closed: a scanner bug must not pass a file as clean
+        result.errors.append(ScanError(display, f"internal error: {type(exc).__name__}: {exc}"))
+        result.findings.append(
+            _incomplete_finding(artifact, f"internal error: {type(exc).__name__}", "engine")
+        )
+    result.findings = dedupe(result.findings)
+    return result
+
+
+def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None) -> list[Finding]:
+    """Scan an in-memory artifact (used by tests, fuzzing and embedding applications)."""
+    artifact = Artifact(
+        path=name,
+        kind=sniff(data[:HEAD_BYTES], name),
+        size=len(data),
+        opener=lambda: io.BytesIO(data),
+        head=data[:HEAD_BYTES],
+    )
+    context = ScanContext(limits=limits or Limits())
+    context.nested = _nested(context)
+    try:
+        return dedupe(scan_artifact(artifact, context))
+    except LimitExceeded as exc:
+        return [_limit_finding(artifact, exc)]
+
+
+def _scan_one(job: tuple[str, Path, Limits, dict[str, object]]) -> FileResult:
+    display, path, limits, options = job
+    return scan_file(display, path, limits, options)
+
+
+def scan_paths(
+    targets: Sequence[str | os.PathLike[str]],
+    *,
+    limits: Limits | None = None,
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+    options: dict[str, object] | None = None,
+    exclude: Callable[[str], bool] | None = None,
+) -> Report:
+    """Scan files and directories and return the raw report (no policy applied).
+
+    ``jobs`` worker processes are used when there are many files (default: the CPU count).
+    ``progress(done, total, path)`` is called after each file. ``exclude(path)`` drops files.
+    """
+    started = time.monotonic()
+    limits = limits or Limits()
+    opts = dict(options or {})
+    files = [(d, p) for d, p in iter_files(targets) if not (exclude and exclude(d))]
+    jobs = jobs or os.cpu_count() or 1
+    work = [(d, p, limits, opts) for d, p in files]
+    results: list[FileResult] = []
+    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+            for result in pool.map(_scan_one, work, chunksize=4):
+                results.append(result)
+                if progress:
+                    progress(len(results), len(work), result.path)
+    else:
+        for job in work:
+            results.append(_scan_one(job))
+            if progress:
+                progress(len(results), len(work), job[0])
+    findings = [f for r in results for f in r.findings]
+    errors = [e for r in results for e in r.errors]
+    return Report(
+        targets=tuple(str(t) for t in targets),
+        findings=tuple(findings),
+        errors=tuple(errors),
+        files=len(results),
+        bytes=sum(r.size for r in results),
+        seconds=time.monotonic() - started,
+    )

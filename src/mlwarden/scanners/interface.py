@@ -1,0 +1,153 @@
+"""What a scanner is, what it is given, and the limits it works under.
+
+A scanner is a small class: the kinds of artifact it accepts and a ``scan(artifact, context)``
+that yields findings. It never executes, imports or renders what it reads.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, ClassVar
+
+from mlwarden.findings import Finding, Location, Severity
+from mlwarden.sniff import Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds that keep every scan finite. Reaching one ends in a finding, never a hang.
+
+    ``max_metadata_bytes`` caps what a scanner may read into memory at once (a JSON header, a
+    config, a template); bulk data (tensors) is skipped, never read whole.
+    """
+
+    max_metadata_bytes: int = 64 * 1024 * 1024
+    max_archive_depth: int = 6
+    max_archive_members: int = 100_000
+    max_uncompressed_bytes: int = 64 * 1024**3
+    max_compression_ratio: float = 250.0
+    max_pickle_opcodes: int = 20_000_000
+    max_pickles_per_file: int = 128
+    seconds_per_file: float = 120.0
+
+
+class LimitExceeded(Exception):
+    """A limit was reached; the rest of the artifact was not read."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class FormatError(Exception):
+    """The artifact is malformed or truncated: it could not be read completely."""
+
+
+@dataclass(slots=True)
+class Artifact:
+    """One thing to scan: a file on disk or a member of an archive.
+
+    ``open()`` gives a fresh binary stream from the start each time. ``member`` is the path
+    inside the outermost archive (nested members joined with ``!``), or ``None`` for a file.
+    ``head`` holds the first bytes, already read for sniffing.
+    """
+
+    path: str
+    kind: Kind
+    size: int
+    opener: Callable[[], IO[bytes]]
+    member: str | None = None
+    head: bytes = b""
+    depth: int = 0
+    fs_path: str | None = None  # the real file on disk, when the artifact is one
+
+    def open(self) -> IO[bytes]:
+        return self.opener()
+
+    def location(self, **where: int | None) -> Location:
+        """A location in this artifact, optionally at a line, column or cell."""
+        return Location(path=self.path, member=self.member, **where)  # type: ignore[arg-type]
+
+    @property
+    def name(self) -> str:
+        """The base name of the file or member, for messages and weak hints only."""
+        full = self.member or self.path
+        return full.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+
+
+@dataclass(slots=True)
+class ScanContext:
+    """What a scanner may use while it scans one top-level file.
+
+    ``scan_nested`` hands an archive member back to the engine, which sniffs and dispatches it
+    like a file, one level deeper.
+    """
+
+    limits: Limits
+    started: float = field(default_factory=time.monotonic)
+    nested: Callable[[Artifact], Iterator[Finding]] | None = None
+    options: dict[str, object] = field(default_factory=dict)
+
+    def check_time(self) -> None:
+        """Raise :class:`LimitExceeded` once this file has used its time."""
+        if time.monotonic() - self.started > self.limits.seconds_per_file:
+            raise LimitExceeded(
+                "seconds_per_file",
+                f"scan time limit of {self.limits.seconds_per_file:g}s reached",
+            )
+
+    def scan_nested(self, artifact: Artifact) -> Iterator[Finding]:
+        """Scan an archive member as if it were a file (sniff, dispatch, findings)."""
+        if artifact.depth > self.limits.max_archive_depth:
+            raise LimitExceeded(
+                "max_archive_depth",
+                f"archives nested deeper than {self.limits.max_archive_depth} levels",
+            )
+        if self.nested is None:
+            return iter(())
+        return self.nested(artifact)
+
+
+class Scanner(ABC):
+    """Base of every scanner. Subclasses set ``name`` and ``kinds`` and implement ``scan``.
+
+    Scanners raise :class:`FormatError` for malformed input and :class:`LimitExceeded` when a
+    bound is reached; the engine turns both into findings, so a scanner never has to.
+    """
+
+    name: ClassVar[str]
+    kinds: ClassVar[frozenset[Kind]]
+
+    @abstractmethod
+    def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        """Yield the findings for one artifact."""
+
+    @staticmethod
+    def finding(
+        artifact: Artifact,
+        rule: str,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        evidence: dict[str, object] | None = None,
+        key: str = "",
+        line: int | None = None,
+        column: int | None = None,
+        cell: int | None = None,
+    ) -> Finding:
+        """A finding in this artifact; severity defaults to the rule's."""
+        from mlwarden.rules import get_rule
+
+        return Finding(
+            rule=rule,
+            severity=severity or get_rule(rule).severity,
+            message=message,
+            location=Location(
+                path=artifact.path, member=artifact.member, line=line, column=column, cell=cell
+            ),
+            evidence=evidence or {},
+            key=key,
+        )

@@ -1,0 +1,156 @@
+"""Content-based kind detection: magic bytes and structure, never the file name alone.
+
+A pickle named ``.txt`` is a pickle; an archive member named ``DATA.PKL`` is still read.
+Names are used only to break ties between formats that carry no magic number (protobuf).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import struct
+
+#: How many leading bytes the engine reads for sniffing.
+HEAD_BYTES = 4096
+
+
+class Kind(enum.StrEnum):
+    """What an artifact is, as far as its first bytes tell."""
+
+    PICKLE = "pickle"
+    ZIP = "zip"
+    TAR = "tar"
+    COMPRESSED = "compressed"  # gzip, bz2, xz, lzma, zlib, lz4, zstd stream around something
+    NUMPY = "numpy"
+    HDF5 = "hdf5"
+    GGUF = "gguf"
+    SAFETENSORS = "safetensors"
+    ONNX = "onnx"
+    TF_SAVEDMODEL = "tf-savedmodel"
+    JSON = "json"
+    UNKNOWN = "unknown"
+
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+_COMPRESSED_MAGICS = (
+    b"\x1f\x8b",  # gzip
+    b"BZh",  # bzip2
+    b"\xfd7zXZ\x00",  # xz
+    b"\x04\x22\x4d\x18",  # lz4 frame
+    b"\x28\xb5\x2f\xfd",  # zstd
+)
+
+# Opcodes a pickle of protocol 0 or 1 can start with. A protocol 2+ pickle starts with PROTO.
+_PICKLE_V0_START = frozenset(b"(}]).NcilIJKLFGSUVTXBCdh\x88\x89")
+
+
+def sniff(head: bytes, name: str = "") -> Kind:
+    """Decide the kind of an artifact from its first bytes (``HEAD_BYTES`` of them).
+
+    ``name`` is a weak hint, consulted only for formats without a magic number.
+    """
+    if not head:
+        return Kind.UNKNOWN
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return Kind.ZIP
+    if head.startswith(b"\x93NUMPY"):
+        return Kind.NUMPY
+    if head.startswith(HDF5_MAGIC):
+        return Kind.HDF5
+    if head.startswith(b"GGUF"):
+        return Kind.GGUF
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return Kind.TAR
+    if head.startswith(_COMPRESSED_MAGICS) or _is_zlib(head) or _is_lzma_alone(head):
+        return Kind.COMPRESSED
+    if looks_like_pickle(head):
+        return Kind.PICKLE
+    if _is_safetensors(head):
+        return Kind.SAFETENSORS
+    stripped = head.lstrip()
+    if stripped[:1] in (b"{", b"[") and _is_json_start(stripped):
+        return Kind.JSON
+    proto = _sniff_protobuf(head, name)
+    if proto is not None:
+        return proto
+    return Kind.UNKNOWN
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """Whether these bytes start a pickle of any protocol.
+
+    Protocol 2 and later start with ``PROTO n``. Protocols 0 and 1 have no header, so the
+    first opcodes are decoded (decoding never runs anything) and must form a plausible start.
+    """
+    if len(head) >= 2 and head[0] == 0x80:
+        return 2 <= head[1] <= 5
+    if not head or head[0] not in _PICKLE_V0_START:
+        return False
+    return _plausible_v0(head)
+
+
+def _plausible_v0(head: bytes) -> bool:
+    import io
+    import pickletools
+
+    count = 0
+    try:
+        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+            count += 1
+            if opcode.name == "STOP":
+                return count >= 2
+            if count >= 8:
+                return True
+    except (ValueError, EOFError, UnicodeDecodeError, struct.error):
+        # Ran off the end of the head inside a long argument: plausible if we got that far.
+        return count >= 3
+    return False
+
+
+def _is_zlib(head: bytes) -> bool:
+    # zlib streams (joblib's "zlib" compressor) start with CMF/FLG where CMF*256+FLG % 31 == 0.
+    if len(head) < 2 or head[0] != 0x78:
+        return False
+    return (head[0] << 8 | head[1]) % 31 == 0 and head[1] in (0x01, 0x5E, 0x9C, 0xDA)
+
+
+def _is_lzma_alone(head: bytes) -> bool:
+    # The legacy .lzma header: properties byte 0x5D, then a little-endian dictionary size.
+    return len(head) >= 13 and head[0] == 0x5D and head[1:3] == b"\x00\x00"
+
+
+def _is_safetensors(head: bytes) -> bool:
+    if len(head) < 10:
+        return False
+    (length,) = struct.unpack("<Q", head[:8])
+    return 2 <= length < 2**32 and head[8:9] == b"{"
+
+
+def _is_json_start(text: bytes) -> bool:
+    try:
+        json.loads(text)
+        return True
+    except UnicodeDecodeError:
+        return False
+    except json.JSONDecodeError as exc:
+        # A head cut off in the middle of a valid document fails only at its very end.
+        return exc.pos >= len(text.decode("utf-8", "replace")) - 64 and exc.pos > 1
+
+
+def _sniff_protobuf(head: bytes, name: str) -> Kind | None:
+    """ONNX and SavedModel files are protobuf messages with no magic number.
+
+    Both start with field 1 as a varint (``0x08``). An ONNX ``ModelProto`` carries its IR
+    version there (3 and up) and soon a producer name or graph; a ``SavedModel`` carries schema
+    version 1 followed by its meta graphs (field 2). The name breaks remaining ties.
+    """
+    lower = name.lower()
+    if len(head) < 4 or head[0] != 0x08:
+        return None
+    version = head[1]
+    if lower.endswith(".onnx") or (3 <= version <= 30 and head[2] in (0x12, 0x1A, 0x22, 0x3A)):
+        return Kind.ONNX
+    if lower.endswith(".pb") or (version == 1 and head[2] == 0x12):
+        return Kind.TF_SAVEDMODEL
+    return None
