@@ -63,6 +63,10 @@ class Artifact:
     head: bytes = b""
     depth: int = 0
     fs_path: str | None = None  # the real file on disk, when the artifact is one
+    #: The format of the enclosing container when it says more than the member's own kind
+    #: ("pytorch-zip", "torchscript", "keras", "npz", "joblib", "legacy-torch"); scanners put it
+    #: in the ``format`` evidence key.
+    container: str | None = None
 
     def open(self) -> IO[bytes]:
         return self.opener()
