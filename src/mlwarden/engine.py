@@ -16,8 +16,8 @@ from mlwarden.scanners import scanners_for
 from mlwarden.scanners.interface import (
     Artifact,
     FormatError,
-    Limits,
     LimitExceeded,
+    Limits,
     ScanContext,
 )
 from mlwarden.sniff import HEAD_BYTES, Kind, sniff

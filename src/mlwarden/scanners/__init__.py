@@ -14,8 +14,8 @@ from importlib.metadata import entry_points
 from mlwarden.scanners.interface import (
     Artifact,
     FormatError,
-    Limits,
     LimitExceeded,
+    Limits,
     ScanContext,
     Scanner,
 )

@@ -73,7 +73,7 @@ class Artifact:
 
     def location(self, **where: int | None) -> Location:
         """A location in this artifact, optionally at a line, column or cell."""
-        return Location(path=self.path, member=self.member, **where)  # type: ignore[arg-type]
+        return Location(path=self.path, member=self.member, **where)
 
     @property
     def name(self) -> str:
