@@ -7,6 +7,7 @@ imported. Ids never change meaning once released; a retired rule keeps its id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -80,8 +81,8 @@ def define(
         title=title,
         severity=severity,
         category=category,
-        description=description.strip(),
-        remediation=remediation.strip(),
+        description=_prose(description),
+        remediation=_prose(remediation),
         cwe=cwe,
         owasp_ml=owasp_ml,
         atlas=atlas,
@@ -89,6 +90,13 @@ def define(
     )
     _RULES[id] = rule
     return rule
+
+
+def _prose(text: str) -> str:
+    # Catalogue prose is wrapped and indented for the source; reports want one line per
+    # paragraph, paragraphs separated by a blank line.
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
 def _load() -> None:
