@@ -112,6 +112,15 @@ class ProtoField:
             raise FormatError(f"truncated: wanted {self.value} bytes at offset {self.offset}")
         return data
 
+    def head(self, size: int) -> bytes:
+        """At most the first ``size`` bytes of the payload (for evidence)."""
+        self._expect_len()
+        want = min(size, self.value)
+        data = self.parent.source.read_at(self.offset, want)
+        if len(data) != want:
+            raise FormatError(f"truncated: wanted {want} bytes at offset {self.offset}")
+        return data
+
     def text(self, limit: int | None = None) -> str:
         """The payload as text; invalid UTF-8 is replaced, never fatal."""
         return self.data(limit).decode("utf-8", "replace")
