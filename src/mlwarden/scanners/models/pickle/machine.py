@@ -1,0 +1,274 @@
+"""The symbolic pickle machine: a stack and memo of symbolic values, never real objects.
+
+:class:`PickleProgram` runs the opcodes of one or more pickles the way a loader would, but
+each value is a description (a constant, a global reference, an object made by a call). That
+is enough to know which globals are imported and which are called, even when module and name
+come from memoised strings, and to follow formats that interleave raw bytes with the stream
+(joblib arrays). Nothing is imported, constructed or executed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mlwarden.scanners.interface import FormatError, LimitExceeded, Limits
+from mlwarden.scanners.models.pickle import calls
+from mlwarden.scanners.models.pickle.policy import classify_global
+from mlwarden.scanners.models.pickle.stream import ByteSource, Op, read_op
+from mlwarden.scanners.models.pickle.values import (
+    Container,
+    GlobalUse,
+    Obj,
+    Persistent,
+    Ref,
+)
+
+#: ``context.check_time()`` is called once per this many opcodes.
+TIME_CHECK_EVERY = 65536
+
+_SIMPLE_CONSTANTS: dict[str, object] = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
+_CONST_OPS = frozenset(
+    {
+        "INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "STRING", "BINSTRING",
+        "SHORT_BINSTRING", "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8", "UNICODE",
+        "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "FLOAT", "BINFLOAT",
+    }
+)  # fmt: skip
+_EMPTY = {"EMPTY_LIST": "list", "EMPTY_TUPLE": "tuple", "EMPTY_DICT": "dict", "EMPTY_SET": "set"}
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A place where an import could not be resolved to constant names."""
+
+    offset: int
+    pickle_index: int
+    opcode: str
+    detail: str
+
+
+class PickleProgram:
+    """Symbolic execution of the pickles in one stream.
+
+    After :meth:`run`, ``uses`` lists every import (direct or derived), ``unresolved`` every
+    import whose name is not constant, ``results`` the top value of each pickle and
+    ``protocols`` the protocol each declared. ``on_build`` lets a format hook in after a BUILD
+    (joblib reads array bytes there); it gets the program, the source and the built object.
+    """
+
+    def __init__(self, limits: Limits, check_time: Callable[[], None] | None = None) -> None:
+        self.limits = limits
+        self.check_time = check_time or (lambda: None)
+        self.uses: list[GlobalUse] = []
+        self.unresolved: list[Unresolved] = []
+        self.results: list[object] = []
+        self.protocols: list[int] = []
+        self.opcodes = 0
+        self.pickle_index = 0
+        self.on_build: Callable[[PickleProgram, ByteSource, Obj], None] | None = None
+        self._stack: list[object] = []
+        self._metastack: list[list[object]] = []
+        self._memo: dict[object, object] = {}
+
+    # --- recording ------------------------------------------------------------------------
+
+    def import_global(self, module: str, name: str, offset: int, opcode: str) -> Ref:
+        """Record an import of ``module.name`` and return its reference."""
+        verdict = classify_global(module, name)
+        use = GlobalUse(verdict.qualified, verdict, offset, self.pickle_index, opcode=opcode)
+        self.uses.append(use)
+        return Ref(verdict.qualified, use)
+
+    def derive(self, qualified: str, via: str, offset: int) -> Ref:
+        """Record a name reached dynamically (``getattr(os, "system")``) and return it."""
+        from mlwarden.scanners.models.pickle.values import classify_dotted
+
+        verdict = classify_dotted(qualified)
+        use = GlobalUse(verdict.qualified, verdict, offset, self.pickle_index, via=via)
+        use.opcode = "REDUCE"
+        self.uses.append(use)
+        return Ref(verdict.qualified, use)
+
+    def unresolvable(self, offset: int, opcode: str, detail: str) -> Ref:
+        """Record an import whose name is not constant and return a placeholder reference."""
+        self.unresolved.append(Unresolved(offset, self.pickle_index, opcode, detail))
+        return Ref("?", None)
+
+    # --- stack helpers --------------------------------------------------------------------
+
+    def _pop(self, op: Op) -> object:
+        if not self._stack:
+            raise FormatError(f"pickle stack underflow at offset {op.offset} ({op.name})")
+        return self._stack.pop()
+
+    def _top(self, op: Op) -> object:
+        if not self._stack:
+            raise FormatError(f"pickle stack underflow at offset {op.offset} ({op.name})")
+        return self._stack[-1]
+
+    def _pop_mark(self, op: Op) -> list[object]:
+        if not self._metastack:
+            raise FormatError(f"pickle mark missing at offset {op.offset} ({op.name})")
+        items = self._stack
+        self._stack = self._metastack.pop()
+        return items
+
+    # --- running --------------------------------------------------------------------------
+
+    def run_one(self, source: ByteSource) -> object:
+        """Run one pickle, up to and including its STOP; return its symbolic result."""
+        saved = (self._stack, self._metastack, self._memo)
+        self._stack, self._metastack, self._memo = [], [], {}
+        try:
+            while True:
+                op = read_op(source)
+                self.opcodes += 1
+                if self.opcodes > self.limits.max_pickle_opcodes:
+                    raise LimitExceeded(
+                        "max_pickle_opcodes",
+                        f"more than {self.limits.max_pickle_opcodes} pickle opcodes",
+                    )
+                if self.opcodes % TIME_CHECK_EVERY == 0:
+                    self.check_time()
+                if op.name == "STOP":
+                    return self._pop(op)
+                self._step(op, source)
+        finally:
+            self._stack, self._metastack, self._memo = saved
+
+    def _step(self, op: Op, source: ByteSource) -> None:
+        name = op.name
+        stack = self._stack
+        if name in _CONST_OPS:
+            stack.append(op.arg)
+        elif name in _SIMPLE_CONSTANTS:
+            stack.append(_SIMPLE_CONSTANTS[name])
+        elif name in _EMPTY:
+            stack.append(Container(_EMPTY[name]))
+        elif name == "MARK":
+            self._metastack.append(stack)
+            self._stack = []
+        elif name in ("PROTO", "FRAME"):
+            if name == "PROTO" and isinstance(op.arg, int):
+                self.protocols.append(op.arg)
+        elif name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
+            key = len(self._memo) if name == "MEMOIZE" else op.arg
+            self._memo[key] = self._top(op)
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            if op.arg not in self._memo:
+                raise FormatError(f"memo key {op.arg!r} missing at offset {op.offset}")
+            stack.append(self._memo[op.arg])
+        elif name == "POP":
+            if stack:
+                stack.pop()
+            else:
+                self._pop_mark(op)
+        elif name == "POP_MARK":
+            self._pop_mark(op)
+        elif name == "DUP":
+            stack.append(self._top(op))
+        else:
+            self._structural(op, source)
+
+    def _structural(self, op: Op, source: ByteSource) -> None:
+        name = op.name
+        if name in ("APPEND", "SETITEM", "ADDITEMS", "APPENDS", "SETITEMS"):
+            self._fill(op)
+        elif name in ("LIST", "TUPLE", "DICT", "FROZENSET"):
+            items = self._pop_mark(op)
+            self._stack.append(self._collect(name.lower(), items))
+        elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+            count = int(name[-1])
+            items = [self._pop(op) for _ in range(count)][::-1]
+            self._stack.append(Container("tuple", items))
+        elif name == "GLOBAL" and isinstance(op.arg, tuple):
+            module, qualname = op.arg
+            self._stack.append(self.import_global(module, qualname, op.offset, name))
+        elif name == "STACK_GLOBAL":
+            qualname, module = self._pop(op), self._pop(op)
+            if isinstance(module, str) and isinstance(qualname, str):
+                self._stack.append(self.import_global(module, qualname, op.offset, name))
+            else:
+                detail = f"module {_describe(module)}, name {_describe(qualname)}"
+                self._stack.append(self.unresolvable(op.offset, name, detail))
+        elif name == "INST" and isinstance(op.arg, tuple):
+            args = self._pop_mark(op)
+            ref = self.import_global(op.arg[0], op.arg[1], op.offset, name)
+            self._stack.append(calls.call(self, ref, Container("tuple", args), op.offset))
+        elif name == "OBJ":
+            marked = self._pop_mark(op)
+            if not marked:
+                raise FormatError(f"OBJ without a class at offset {op.offset}")
+            obj_args = Container("tuple", marked[1:])
+            self._stack.append(calls.call(self, marked[0], obj_args, op.offset))
+        elif name in ("NEWOBJ", "REDUCE"):
+            call_args = self._pop(op)
+            self._stack.append(calls.call(self, self._pop(op), call_args, op.offset))
+        elif name == "NEWOBJ_EX":
+            kwargs, call_args = self._pop(op), self._pop(op)
+            self._stack.append(calls.call(self, self._pop(op), call_args, op.offset, kwargs))
+        elif name == "BUILD":
+            state = self._pop(op)
+            target = self._top(op)
+            calls.build(self, target, state, op.offset)
+            if isinstance(target, Obj) and self.on_build is not None:
+                self.on_build(self, source, target)
+        elif name == "PERSID":
+            self._stack.append(Persistent(op.arg))
+        elif name == "BINPERSID":
+            self._stack.append(Persistent(self._pop(op)))
+        elif name in ("EXT1", "EXT2", "EXT4"):
+            detail = f"extension code {op.arg} (resolved through the loader's copyreg registry)"
+            self._stack.append(self.unresolvable(op.offset, name, detail))
+        elif name == "NEXT_BUFFER":
+            self._stack.append(Obj(origin="out-of-band buffer"))
+        elif name == "READONLY_BUFFER":
+            self._top(op)
+        else:
+            raise FormatError(f"unsupported pickle opcode {name} at offset {op.offset}")
+
+    def _fill(self, op: Op) -> None:
+        name = op.name
+        if name in ("APPEND", "SETITEM"):
+            value = self._pop(op)
+            if name == "SETITEM":
+                key = self._pop(op)
+                value = (key, value)
+            target = self._top(op)
+            if isinstance(target, Container):
+                target.add(value)
+            return
+        items = self._pop_mark(op)
+        target = self._top(op)
+        if not isinstance(target, Container):
+            return
+        if name == "SETITEMS":
+            if len(items) % 2:
+                raise FormatError(f"odd number of SETITEMS items at offset {op.offset}")
+            for key, value in zip(items[::2], items[1::2], strict=True):
+                target.add((key, value))
+        else:
+            for item in items:
+                target.add(item)
+
+    @staticmethod
+    def _collect(kind: str, items: list[object]) -> Container:
+        container = Container(kind)
+        if kind == "dict":
+            for key, value in zip(items[::2], items[1::2], strict=False):
+                container.add((key, value))
+        else:
+            for item in items:
+                container.add(item)
+        return container
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, Ref):
+        return f"a reference to {value.qualified}"
+    if isinstance(value, Obj):
+        return "the result of a call"
+    if isinstance(value, str | bytes | int | float):
+        return repr(value)[:80]
+    return type(value).__name__
