@@ -211,6 +211,34 @@ _allowed: dict[str, str] = {
     "numpy._core.numeric._frombuffer": _NUMPY_REBUILD,
     "numpy.ma.core._mareconstruct": "rebuilds a masked array",
     "numpy.dtype": "a dtype description",
+    **{
+        f"numpy.{scalar}": "a NumPy scalar type, named as a dtype setting of an estimator"
+        for scalar in [
+            "float16",
+            "float32",
+            "float64",
+            "longdouble",
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "intp",
+            "uintp",
+            "bool_",
+            "bool",
+            "complex64",
+            "complex128",
+            "str_",
+            "bytes_",
+            "object_",
+            "datetime64",
+            "timedelta64",
+        ]
+    },
     "numpy.ndarray": "the array class",
     "numpy.random._pickle.__randomstate_ctor": "rebuilds a RandomState from its bit generator",
     "numpy.random._pickle.__bit_generator_ctor": "rebuilds a bit generator by its name",
@@ -238,7 +266,9 @@ ALLOWED_CLASS_PREFIXES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-_CLASS_NAME = re.compile(r"_{0,2}[A-Z][A-Za-z0-9_]*")
+#: Class-like names; ``__pyx_unpickle_<Class>`` is the restorer Cython generates for an
+#: extension class (it checks a layout checksum and sets fields), so it counts as the class.
+_CLASS_NAME = re.compile(r"(?:__pyx_unpickle_)?_{0,2}[A-Z][A-Za-z0-9_]*")
 
 # --- denylist ------------------------------------------------------------------------------
 
