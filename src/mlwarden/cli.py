@@ -107,4 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as ``python -m mlwarden.cli``: call the main of the imported module, so that the
+    # command modules (which import ``mlwarden.cli``) and this one share UsageError.
+    from mlwarden.cli import main as cli_main
+
+    raise SystemExit(cli_main())
