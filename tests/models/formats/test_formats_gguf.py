@@ -1,0 +1,154 @@
+"""GGUF: headers checked against the file; chat templates parsed, never rendered."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import gguf
+import numpy as np
+import pytest
+
+from mlwarden.engine import scan_file
+from mlwarden.findings import Finding, Severity
+from mlwarden.scanners.models.gguf import GGML_BLOCKS
+
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+    "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+LLAMA3 = """{{- bos_token }}
+{%- set ns = namespace(system='', found=false) %}
+{%- for message in messages %}
+  {%- if message.role == 'system' %}
+    {%- set ns.system = message.content | trim %}{%- continue %}
+  {%- endif %}
+  {%- if (message.role == 'user') != (loop.index0 % 2 == 0) %}
+    {{- raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}
+  {%- endif %}
+  {%- if message.role == 'assistant' %}
+    {%- generation %}{{ message.content.split('</think>')[-1].strip() }}{%- endgeneration %}
+  {%- else %}
+    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'
+        + message['content'] | trim + '<|eot_id|>' }}
+  {%- endif %}
+{%- endfor %}
+{%- if tools %}{{ tools | map(attribute='function') | map('tojson') | join(', ') }}{%- endif %}
+{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+{%- endif %}"""
+
+
+def _write(path: Path, templates: dict[str, str] | None = None, tensors: int = 1) -> Path:
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_name("tiny")
+    writer.add_context_length(128)
+    writer.add_array("tokenizer.ggml.tokens", ["<s>", "</s>", "hello", "world"])
+    writer.add_array("tokenizer.ggml.scores", [0.0, 0.0, -1.0, -2.0])
+    for key, template in (templates or {"tokenizer.chat_template": CHATML}).items():
+        writer.add_string(key, template)
+    for i in range(tensors):
+        writer.add_tensor(f"blk.{i}.weight", np.arange(64, dtype=np.float32).reshape(2, 32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def _scan(path: Path) -> list[Finding]:
+    return scan_file(str(path), path).findings
+
+
+def test_block_table_matches_gguf_package() -> None:
+    for ggml_type, block in GGML_BLOCKS.items():
+        assert gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ggml_type)] == block
+
+
+@pytest.mark.parametrize("template", [CHATML, LLAMA3])
+def test_real_templates_are_clean(tmp_path: Path, template: str) -> None:
+    path = _write(tmp_path / "model.gguf", {"tokenizer.chat_template": template}, tensors=3)
+    assert _scan(path) == []
+
+
+def test_no_template_is_clean(tmp_path: Path) -> None:
+    path = _write(tmp_path / "model.gguf", {})
+    assert _scan(path) == []
+
+
+def test_cve_2024_34359_payload_is_critical_and_never_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    payload = (
+        "{% for x in ().__class__.__base__.__subclasses__() %}"
+        "{% if 'warning' in x.__name__ %}"
+        "{{ x()._module.__builtins__['__import__']('os').popen('touch " + str(marker) + "') }}"
+        "{% endif %}{% endfor %}"
+    )
+    path = _write(tmp_path / "model.bin", {"tokenizer.chat_template": payload})
+    findings = _scan(path)
+    assert [f.rule for f in findings] == ["MW170"]
+    finding = findings[0]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.evidence["format"] == "gguf"
+    assert finding.evidence["key"] == "tokenizer.chat_template"
+    assert any("__subclasses__" in c for c in finding.evidence["constructs"])
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ self._TemplateReference__context.joiner }}",
+        "{{ ''|attr('__class__') }}",
+        "{{ lipsum.__globals__ }}",
+        "{{ messages[('__cla' ~ 'ss__')] }}",
+        "{{ namespace.__init__ }}",
+        "{{ messages|map(attribute='__class__')|list }}",
+        "{{ config.items() }}",
+    ],
+)
+def test_injection_variants(tmp_path: Path, template: str) -> None:
+    path = _write(tmp_path / "m.gguf", {"tokenizer.chat_template.tool_use": template})
+    findings = _scan(path)
+    assert [f.rule for f in findings] == ["MW170"]
+    assert findings[0].evidence["key"] == "tokenizer.chat_template.tool_use"
+
+
+def test_include_is_reported(tmp_path: Path) -> None:
+    path = _write(tmp_path / "m.gguf", {"tokenizer.chat_template": "{% include '/etc/passwd' %}"})
+    findings = _scan(path)
+    assert [f.rule for f in findings] == ["MW172"]
+    assert findings[0].severity is Severity.MEDIUM
+
+
+def test_unparsable_template(tmp_path: Path) -> None:
+    path = _write(tmp_path / "m.gguf", {"tokenizer.chat_template": "{% if %}{{ x"})
+    assert [f.rule for f in _scan(path)] == ["MW171"]
+
+
+@pytest.mark.parametrize("cut", [5, 10, 30, 200, -4])
+def test_truncated_file_fails_closed(tmp_path: Path, cut: int) -> None:
+    data = _write(tmp_path / "full.gguf").read_bytes()
+    path = tmp_path / "cut.gguf"
+    path.write_bytes(data[:cut])
+    findings = _scan(path)
+    assert [f.rule for f in findings] == ["MW002"]
+    assert findings[0].severity is Severity.HIGH
+
+
+def test_absurd_counts_fail_closed(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.gguf"
+    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 2**60, 2**60) + bytes(64))
+    assert [f.rule for f in _scan(path)] == ["MW002"]
+
+
+def test_version_one_header(tmp_path: Path) -> None:
+    # v1 uses 32-bit counts and lengths; one string key, no tensor.
+    key, value = b"general.name", b"tiny"
+    data = b"GGUF" + struct.pack("<III", 1, 0, 1)
+    data += struct.pack("<I", len(key)) + key + struct.pack("<II", 8, len(value)) + value
+    path = tmp_path / "v1.gguf"
+    path.write_bytes(data)
+    assert _scan(path) == []
