@@ -346,3 +346,17 @@ def test_subprocess_exit_code_and_stderr(work: Path) -> None:
     assert done.stdout == ""
     assert done.stderr.startswith("mlwarden: error: no such file or directory")
     no_marker(work)
+
+
+def test_pre_commit_hook() -> None:
+    import re
+
+    yaml = pytest.importorskip("yaml")
+    root = Path(__file__).resolve().parents[1]
+    [hook] = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert (hook["id"], hook["language"], hook["entry"]) == ("mlwarden", "python", "mlwarden scan")
+    files = re.compile(hook["files"])
+    for name in ("model.pkl", "W.PT", "m.pth", "x.joblib", "a.npy", "k.keras", "m.onnx", "g.gguf"):
+        assert files.search(name), name
+    for name in ("train.py", "README.md", "data.csv"):
+        assert not files.search(name), name

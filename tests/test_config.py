@@ -150,3 +150,11 @@ def test_suppression_matching_and_expiry() -> None:
     assert sup.expired(dt.date(2024, 7, 1))
     pinned = Suppression("*", "r", fingerprint="abc")
     assert pinned.matches("MW101", "x", "abc") and not pinned.matches("MW101", "x", "abd")
+
+
+def test_the_readme_example_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = "#" + readme.split("```toml\n# mlwarden.toml", 1)[1].split("```", 1)[0]
+    config = load_config(write(tmp_path / "mlwarden.toml", block))
+    assert config.limits == Limits()
+    assert config.suppressions[0].reason.startswith("vendored checkpoint")
