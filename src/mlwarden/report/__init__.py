@@ -10,6 +10,8 @@ from mlwarden.findings import Report
 
 
 class Format(enum.StrEnum):
+    """The report formats of ``--format``; each has a module ``mlwarden.report.<name>_report``."""
+
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
@@ -17,6 +19,8 @@ class Format(enum.StrEnum):
 
 
 class Renderer(Protocol):
+    """What every report module's ``render`` is: a report in, text out."""
+
     def __call__(self, report: Report, *, color: bool = False) -> str: ...
 
 
