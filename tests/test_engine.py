@@ -185,6 +185,20 @@ def test_a_text_file_named_pkl_is_not_a_pickle(tmp_path: Path, use_scanners: Any
     assert result.findings == [] and result.errors == []
 
 
+def test_json_nested_past_the_decoder_depth_does_not_end_the_scan(
+    tmp_path: Path, use_scanners: Any
+) -> None:
+    # Regression: sniffing 3000 nested brackets raised RecursionError out of scan_paths.
+    use_scanners(ContentProbe)
+    (tmp_path / "deep.json").write_text("[" * 3000 + "]" * 3000, encoding="utf-8")
+    (tmp_path / "model.pkl").write_bytes(_pickle_bytes([1]))
+
+    report = scan_paths([tmp_path], jobs=1)
+
+    assert report.files == 2
+    assert sorted(kind.value for _, _, kind in ContentProbe.seen) == ["json", "pickle"]
+
+
 def test_scan_bytes_dispatches_on_content(use_scanners: Any) -> None:
     use_scanners(ContentProbe)
     findings = scan_bytes(_pickle_bytes([1, 2]), name="weights.json")

@@ -133,6 +133,10 @@ def _is_json_start(text: bytes) -> bool:
         return True
     except UnicodeDecodeError:
         return False
+    except RecursionError:
+        # Brackets nested past the decoder's depth: still a JSON document, and the scanners
+        # must see it (a crash here would end the whole scan).
+        return True
     except json.JSONDecodeError as exc:
         # A head cut off in the middle of a valid document fails only at its very end.
         return exc.pos >= len(text.decode("utf-8", "replace")) - 64 and exc.pos > 1
