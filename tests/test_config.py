@@ -158,3 +158,13 @@ def test_the_readme_example_is_valid(tmp_path: Path) -> None:
     config = load_config(write(tmp_path / "mlwarden.toml", block))
     assert config.limits == Limits()
     assert config.suppressions[0].reason.startswith("vendored checkpoint")
+
+
+def test_suppression_globs_are_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    sup = Suppression("MW001", "r", "models/*.pkl")
+    assert sup.matches("MW001", str(tmp_path / "models" / "a.pkl"), "fp")
+    assert sup.matches("MW001", "./models/a.pkl", "fp")
+    assert not sup.matches("MW001", "/elsewhere/models/a.pkl", "fp")

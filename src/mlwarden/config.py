@@ -60,7 +60,7 @@ class Suppression:
             return False
         if self.rule not in ("*", rule):
             return False
-        return fnmatch.fnmatch(path.replace("\\", "/"), self.path)
+        return any(fnmatch.fnmatch(candidate, self.path) for candidate in _path_forms(path))
 
     def describe(self) -> str:
         """A short name for messages: the rule and the path glob."""
@@ -88,6 +88,20 @@ class Config:
             fnmatch.fnmatch(norm, pattern) or fnmatch.fnmatch(Path(norm).name, pattern)
             for pattern in self.exclude
         )
+
+
+def _path_forms(path: str) -> list[str]:
+    """A finding's path as given, and relative to the working directory when it is under it.
+
+    Globs in a configuration are written relative to the project; a scan started with an
+    absolute path (as CI often does) must still match them.
+    """
+    norm = path.replace("\\", "/")
+    forms = [norm.removeprefix("./")]
+    cwd = Path.cwd()
+    if Path(norm).is_absolute() and Path(norm).is_relative_to(cwd):
+        forms.append(Path(norm).relative_to(cwd).as_posix())
+    return forms
 
 
 def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
