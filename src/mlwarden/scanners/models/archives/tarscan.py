@@ -1,0 +1,176 @@
+"""The TAR scanner: members read in place, never extracted; links and odd names reported.
+
+Plain TAR only: gzip, bzip2 and xz around a TAR arrive here after the compressed-stream
+scanner has unwrapped them. The very old ``torch.save`` format is a TAR of pickles (members
+``sys_info``, ``pickle``, ``storages``, ``tensors``); its members are scanned like any other.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+from collections.abc import Iterator
+from typing import IO
+
+from mlwarden.findings import Finding, Severity
+from mlwarden.scanners import register
+from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
+from mlwarden.scanners.models.archives.members import (
+    STORAGE_CONTAINER,
+    at_member,
+    escapes_root,
+    member_path,
+)
+from mlwarden.scanners.models.archives.streams import ByteWindow, buffered
+from mlwarden.sniff import HEAD_BYTES, Kind
+
+_LEGACY_TORCH_MEMBERS = frozenset({"sys_info", "pickle", "storages", "tensors"})
+
+
+def _link_escapes(member: tarfile.TarInfo) -> bool:
+    target = member.linkname.replace("\\", "/")
+    if escapes_root(target):
+        return True
+    if member.issym():
+        # A symbolic link resolves from the directory that holds it.
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(member.name), target))
+        return joined == ".." or joined.startswith("../") or joined.startswith("/")
+    return False
+
+
+@register
+class TarScanner(Scanner):
+    """Uncompressed TAR archives, including legacy ``torch.save`` TARs."""
+
+    name = "tar"
+    kinds = frozenset({Kind.TAR})
+
+    def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        try:
+            yield from self._scan(artifact, context)
+        except FormatError:
+            if artifact.container == STORAGE_CONTAINER:
+                return  # tensor bytes that look like a TAR header by chance
+            raise
+
+    def _scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        limits = context.limits
+        with artifact.open() as stream:
+            try:
+                archive = tarfile.open(fileobj=stream, mode="r:")  # noqa: SIM115
+            except (tarfile.TarError, EOFError) as exc:
+                raise FormatError(f"not a readable TAR archive: {exc}") from None
+            # Closing a TarFile opened on a stream leaves the stream open, so it is not needed.
+            members: list[tarfile.TarInfo] = []
+            while True:
+                context.check_time()
+                try:
+                    member = archive.next()
+                except (tarfile.TarError, EOFError) as exc:
+                    raise FormatError(f"TAR archive is damaged: {exc}") from None
+                if member is None:
+                    break
+                members.append(member)
+                if len(members) > limits.max_archive_members:
+                    raise LimitExceeded(
+                        "max_archive_members",
+                        f"archive has more than {limits.max_archive_members} members",
+                    )
+            names = {m.name for m in members}
+            fmt = "legacy-torch" if names >= _LEGACY_TORCH_MEMBERS else "tar"
+            yield from self._members(artifact, context, stream, members, fmt)
+
+    def _members(
+        self,
+        artifact: Artifact,
+        context: ScanContext,
+        stream: IO[bytes],
+        members: list[tarfile.TarInfo],
+        fmt: str,
+    ) -> Iterator[Finding]:
+        limits = context.limits
+        seen: set[str] = set()
+        total = 0
+        for member in members:
+            context.check_time()
+            label = member.name
+            where = at_member(artifact, label)
+            if member.name in seen:
+                label = f"{member.name}@{member.offset}"
+                where = at_member(artifact, label)
+                yield self.finding(
+                    where,
+                    "MW125",
+                    f"second member named {member.name!r}",
+                    evidence={"format": fmt, "name": member.name},
+                    key="MW125",
+                )
+            seen.add(member.name)
+            if escapes_root(member.name):
+                yield self.finding(
+                    where,
+                    "MW126",
+                    f"member name {member.name!r} escapes the archive root",
+                    evidence={"format": fmt},
+                    key="MW126",
+                )
+            if member.issym() or member.islnk():
+                escapes = _link_escapes(member)
+                kind = "symbolic link" if member.issym() else "hard link"
+                yield self.finding(
+                    where,
+                    "MW130",
+                    f"{kind} to {member.linkname!r}" + (", outside the archive" if escapes else ""),
+                    severity=Severity.HIGH if escapes else Severity.MEDIUM,
+                    evidence={"format": fmt, "link": kind, "target": member.linkname},
+                    key="MW130",
+                )
+                continue
+            if member.ischr() or member.isblk() or member.isfifo():
+                yield self.finding(
+                    where,
+                    "MW130",
+                    "device or FIFO member",
+                    evidence={"format": fmt, "type": member.type.decode("latin-1")},
+                    key="MW130",
+                )
+                continue
+            if not member.isreg() or member.size == 0:
+                continue
+            total += member.size
+            if total > limits.max_uncompressed_bytes:
+                raise LimitExceeded(
+                    "max_uncompressed_bytes",
+                    f"members hold more than {limits.max_uncompressed_bytes} bytes",
+                )
+            yield from self._nested(artifact, context, stream, member, label, fmt)
+
+    def _nested(
+        self,
+        artifact: Artifact,
+        context: ScanContext,
+        stream: IO[bytes],
+        member: tarfile.TarInfo,
+        label: str,
+        fmt: str,
+    ) -> Iterator[Finding]:
+        parent = stream
+
+        def opener() -> ByteWindow:
+            return ByteWindow(parent, member.offset_data, member.size)
+
+        with buffered(opener()) as head_stream:
+            head = head_stream.read(HEAD_BYTES)
+        if len(head) < min(member.size, HEAD_BYTES):
+            raise FormatError(f"member {member.name!r} is truncated")
+        nested = Artifact(
+            path=artifact.path,
+            member=member_path(artifact, label),
+            kind=Kind.UNKNOWN,
+            size=member.size,
+            opener=lambda: buffered(opener()),
+            head=head,
+            depth=artifact.depth + 1,
+            container=fmt,
+        )
+        yield from context.scan_nested(nested)
