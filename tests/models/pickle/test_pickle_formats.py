@@ -150,3 +150,25 @@ def test_joblib_payload_inside_object_array(tmp_path: Path, marker: Path) -> Non
 def test_numpy_arrays_pickled_are_clean(protocol: int) -> None:
     value = [np.arange(12.0).reshape(3, 4), np.array(["a", "b"]), np.int64(3), np.dtype("f4")]
     assert scan_bytes(pickle.dumps(value, protocol=protocol)) == []
+
+
+def test_pickled_tensors_embed_legacy_torch_files_that_are_analysed(marker: Path) -> None:
+    # pickle.dumps(tensor) stores each storage as torch.storage._load_from_bytes(<torch file>):
+    # the embedded file is analysed in place of flagging the loader itself.
+    assert scan_bytes(pickle.dumps(torch.arange(10.0))) == []
+    assert scan_bytes(pickle.dumps(torch.nn.Linear(300, 300))) == []
+
+    embedded = io.BytesIO()
+    torch.save({"w": torch.zeros(50_000), "x": Payload(marker)}, embedded,
+               _use_new_zipfile_serialization=False)  # fmt: skip
+    loader = torch.storage._load_from_bytes
+
+    class Wrapped:
+        def __reduce__(self) -> tuple[object, tuple[bytes]]:
+            return loader, (embedded.getvalue(),)
+
+    data = pickle.dumps([torch.ones(3), Wrapped()], protocol=4)
+    hits = [f for f in scan_bytes(data) if f.rule == "MW100"]
+    assert len(hits) == 1
+    magic = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+    assert hits[0].evidence["offset"] > data.index(magic)  # inside the embedded file

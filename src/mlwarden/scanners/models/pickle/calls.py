@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlwarden.scanners.models.pickle.stream import Blob
 from mlwarden.scanners.models.pickle.values import Container, Obj, Ref, tuple_items
 
 if TYPE_CHECKING:
@@ -35,6 +36,10 @@ ATTRIBUTE_GETTERS = frozenset({"builtins.getattr", "operator.getitem"})
 DEFERRED_GETTERS = frozenset(
     {"operator.attrgetter", "operator.methodcaller", "operator.itemgetter"}
 )
+
+#: Loaders of an embedded legacy torch.save file given as their bytes argument (what
+#: ``pickle.dumps(tensor)`` produces). The embedded file is analysed in place of a verdict.
+NESTED_LOADERS = frozenset({"torch.storage._load_from_bytes"})
 
 #: Allowed callables that instantiate or call an argument, by the argument's position.
 INVOKES_ARGUMENT: dict[str, tuple[int, ...]] = {
@@ -91,6 +96,12 @@ def call(
         if derived is not None:
             return derived
         items = tuple_items(args) or []
+        if qualified in NESTED_LOADERS and func.use is not None:
+            embedded = items[0] if items else None
+            if isinstance(embedded, bytes | Blob):
+                program.nested.append(embedded)
+            else:
+                program.opaque_loaders.add(qualified)
         for position in INVOKES_ARGUMENT.get(qualified, ()):
             if position < len(items):
                 mark_called(items[position], offset)

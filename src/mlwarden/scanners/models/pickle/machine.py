@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from mlwarden.scanners.interface import FormatError, LimitExceeded, Limits
 from mlwarden.scanners.models.pickle import calls
 from mlwarden.scanners.models.pickle.policy import classify_global
-from mlwarden.scanners.models.pickle.stream import ByteSource, Op, read_op
+from mlwarden.scanners.models.pickle.stream import Blob, ByteSource, Op, read_op
 from mlwarden.scanners.models.pickle.values import (
     Container,
     GlobalUse,
@@ -65,6 +65,10 @@ class PickleProgram:
         self.results: list[object] = []
         self.protocols: list[int] = []
         self.opcodes = 0
+        #: Embedded files handed to a nested loader (torch.storage._load_from_bytes).
+        self.nested: list[bytes | Blob] = []
+        #: Nested loaders called with an argument that is not a constant: not analysable.
+        self.opaque_loaders: set[str] = set()
         self.pickle_index = 0
         self.on_build: Callable[[PickleProgram, ByteSource, Obj], None] | None = None
         self._stack: list[object] = []

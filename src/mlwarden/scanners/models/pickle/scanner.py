@@ -6,6 +6,7 @@ format (the data of a NumPy object array, a pickle member of an archive).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import IO
 
@@ -18,11 +19,15 @@ from mlwarden.scanners.interface import (
     ScanContext,
     Scanner,
 )
+from mlwarden.scanners.models.pickle.calls import NESTED_LOADERS
 from mlwarden.scanners.models.pickle.formats import PickleAnalysis, analyse_stream
 from mlwarden.scanners.models.pickle.policy import Verdict
-from mlwarden.scanners.models.pickle.stream import ByteSource
+from mlwarden.scanners.models.pickle.stream import Blob, ByteSource
 from mlwarden.scanners.models.pickle.values import GlobalUse
 from mlwarden.sniff import Kind
+
+#: How deep embedded torch files inside embedded torch files are followed.
+MAX_EMBEDDED_DEPTH = 4
 
 
 def scan_pickle_stream(
@@ -42,6 +47,17 @@ def scan_pickle_stream(
     """
     source = ByteSource(stream, start)
     size = artifact.size or None
+    yield from _analyse(artifact, context, source, size, fmt, depth=0)
+
+
+def _analyse(
+    artifact: Artifact,
+    context: ScanContext,
+    source: ByteSource,
+    size: int | None,
+    fmt: str | None,
+    depth: int,
+) -> Iterator[Finding]:
     try:
         analysis = analyse_stream(source, context.limits, context.check_time, size)
     except (FormatError, LimitExceeded) as exc:
@@ -50,6 +66,55 @@ def scan_pickle_stream(
             yield from findings_for(artifact, partial, fmt)
         raise
     yield from findings_for(artifact, analysis, fmt)
+    for embedded in analysis.program.nested:
+        if depth >= MAX_EMBEDDED_DEPTH:
+            raise LimitExceeded(
+                "max_archive_depth", f"embedded torch files nested over {MAX_EMBEDDED_DEPTH} deep"
+            )
+        yield from _analyse_embedded(artifact, context, embedded, fmt, depth + 1)
+
+
+def _analyse_embedded(
+    artifact: Artifact,
+    context: ScanContext,
+    embedded: bytes | Blob,
+    fmt: str | None,
+    depth: int,
+) -> Iterator[Finding]:
+    """Analyse a legacy torch.save file embedded as a bytes argument, where it lies."""
+    if isinstance(embedded, bytes):
+        source = ByteSource(io.BytesIO(embedded))
+        yield from _analyse(artifact, context, source, len(embedded), fmt, depth)
+        return
+    with artifact.open() as stream:
+        if stream.seekable():
+            stream.seek(embedded.offset)
+        else:
+            ByteSource(stream).skip(embedded.offset)
+        window = io.BufferedReader(_Window(stream, embedded.length))
+        source = ByteSource(window, embedded.offset)
+        end = embedded.offset + embedded.length
+        yield from _analyse(artifact, context, source, end, fmt, depth)
+
+
+class _Window(io.RawIOBase):
+    """At most ``length`` bytes of a stream, from its current position."""
+
+    def __init__(self, stream: IO[bytes], length: int) -> None:
+        self._stream = stream
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)[: min(len(buffer), self._left)]
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
 
 
 def findings_for(
@@ -64,6 +129,8 @@ def findings_for(
         if seen is None or (use.called and not seen.called):
             merged[use.qualified] = use
     for use in merged.values():
+        if use.qualified in NESTED_LOADERS and use.qualified not in program.opaque_loaders:
+            continue  # the embedded file it loads is analysed instead
         finding = _global_finding(artifact, use, layout, program.protocols)
         if finding is not None:
             yield finding
