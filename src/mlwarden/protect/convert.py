@@ -1,0 +1,6 @@
+"""placeholder"""
+
+from typing import Any
+
+ConversionSummary: Any = None
+convert_to_safetensors: Any = None
