@@ -41,8 +41,10 @@ _COMPRESSED_MAGICS = (
     b"\x28\xb5\x2f\xfd",  # zstd
 )
 
-# Opcodes a pickle of protocol 0 or 1 can start with. A protocol 2+ pickle starts with PROTO.
-_PICKLE_V0_START = frozenset(b"(}]).NcilIJKLFGSUVTXBCdh\x88\x89")
+# Opcodes a pickle of protocol 0 or 1 can start with: ones that push onto an empty stack.
+# Opcodes that need a mark, a memo entry or stack items (``d``, ``l``, ``h``, ``g``, ``R``...)
+# cannot come first, which keeps ordinary text from looking like a pickle.
+_PICKLE_V0_START = frozenset(b"(}])NILJKMFGSTUVXcP")
 
 
 def sniff(head: bytes, name: str = "") -> Kind:
@@ -91,21 +93,57 @@ def looks_like_pickle(head: bytes) -> bool:
 
 
 def _plausible_v0(head: bytes) -> bool:
+    """Decode the first opcodes and check that they form a valid stack program.
+
+    Decoding runs nothing. A real pickle never pops from an empty stack, never closes a mark it
+    did not open and names globals with identifiers; text that happens to start with an opcode
+    letter fails one of these within a few bytes.
+    """
     import io
     import pickletools
 
+    depth = 0
+    marks: list[int] = []  # stack depth at each open mark
     count = 0
     try:
-        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(head)):
+        for opcode, arg, _pos in pickletools.genops(io.BytesIO(head)):
             count += 1
+            if opcode.name in ("GLOBAL", "INST") and not _dotted_pair(arg):
+                return False
+            before = opcode.stack_before
+            if pickletools.markobject in before:
+                if not marks:
+                    return False
+                depth = marks.pop()
+                need = before.index(pickletools.markobject)  # items below the mark
+            else:
+                need = len(before)
+            if need > depth:
+                return False
+            depth -= need
+            if opcode.name == "MARK":
+                marks.append(depth)
+                continue
+            depth += len(opcode.stack_after)
             if opcode.name == "STOP":
                 return count >= 2
-            if count >= 8:
+            if count >= 16:
                 return True
-    except (ValueError, EOFError, UnicodeDecodeError, struct.error):
+    except (ValueError, EOFError, UnicodeDecodeError, struct.error) as exc:
+        if "exhausted" in str(exc):
+            # The bytes ended between opcodes with no STOP: a short run of opcode letters is
+            # more likely text than a pickle.
+            return count >= 8
         # Ran off the end of the head inside a long argument: plausible if we got that far.
         return count >= 3
-    return False
+    return count >= 3
+
+
+def _dotted_pair(arg: object) -> bool:
+    if not isinstance(arg, str) or " " not in arg:
+        return False
+    module, name = arg.split(" ", 1)
+    return all(part.isidentifier() for part in (*module.split("."), *name.split(".")))
 
 
 def _is_zlib(head: bytes) -> bool:
