@@ -282,19 +282,20 @@ define(
     ),
 )
 
-# --- GGUF (MW170-179) ----------------------------------------------------------------------
+# --- Chat templates: GGUF, Hugging Face (MW170-179) ---------------------------------------
 
 define(
     "MW170",
-    "gguf-chat-template-injection",
-    "GGUF chat template reaches Python internals",
+    "chat-template-injection",
+    "Chat template reaches Python internals",
     Severity.CRITICAL,
     "model",
     """
-    The Jinja2 chat template in the GGUF metadata accesses dunder attributes (`__class__`,
-    `__globals__`, `__subclasses__`...), uses the `attr` filter or gadget globals (`cycler`,
-    `joiner`, `namespace`, `lipsum`), or calls `os`/`popen`/`eval`-like names. Rendered by an
-    unsandboxed environment, as llama-cpp-python did, this runs code (CVE-2024-34359).
+    The Jinja2 chat template (GGUF metadata, Hugging Face tokenizer config) accesses dunder
+    attributes (`__class__`, `__globals__`, `__subclasses__`...), uses the `attr` filter or the
+    internals of gadget globals (`cycler`, `joiner`, `namespace`, `lipsum`), or names
+    `os`/`popen`/`eval`-like objects. Rendered by an unsandboxed environment, as
+    llama-cpp-python did, this runs code (CVE-2024-34359).
     """,
     """
     Do not use the model's chat template. Render templates only in a sandboxed environment, or
@@ -311,8 +312,8 @@ define(
 
 define(
     "MW171",
-    "gguf-chat-template-unparsable",
-    "GGUF chat template cannot be parsed",
+    "chat-template-unparsable",
+    "Chat template cannot be parsed",
     Severity.MEDIUM,
     "model",
     """
@@ -330,8 +331,8 @@ define(
 
 define(
     "MW172",
-    "gguf-chat-template-loads-templates",
-    "GGUF chat template loads other templates",
+    "chat-template-loads-templates",
+    "Chat template loads other templates",
     Severity.MEDIUM,
     "model",
     """
