@@ -191,7 +191,10 @@ def _sniff_protobuf(head: bytes, name: str) -> Kind | None:
     if len(head) < 4 or head[0] != 0x08:
         return None
     version = head[1]
-    if lower.endswith(".onnx") or (3 <= version <= 30 and head[2] in (0x12, 0x1A, 0x22, 0x3A)):
+    # After ir_version: producer_name, producer_version, domain, model_version, doc_string,
+    # graph or opset_import (fields 2-8), whichever the exporter set first.
+    onnx_next = (0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42)
+    if lower.endswith(".onnx") or (3 <= version <= 30 and head[2] in onnx_next):
         return Kind.ONNX
     if lower.endswith(".pb") or (version == 1 and head[2] == 0x12):
         return Kind.TF_SAVEDMODEL

@@ -187,3 +187,14 @@ def test_not_protobuf_named_onnx_fails_closed(tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"
     path.write_bytes(b"\x08\x09\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff")
     assert _rules(_scan(path)) == ["MW002"]
+
+
+def test_sniffed_without_producer_name(tmp_path: Path) -> None:
+    # An exporter that sets no producer writes the graph (or opsets, or a doc string) second.
+    model = _model()
+    model.producer_name = ""
+    model.doc_string = "exported"
+    model.graph.node[0].domain = "custom.ops"
+    path = tmp_path / "exported.bin"
+    path.write_bytes(model.SerializeToString())
+    assert _rules(_scan(path)) == ["MW141"]
