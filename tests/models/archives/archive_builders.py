@@ -83,6 +83,7 @@ class Entry:
     flags: int = 0
     listed: bool = True  # in the central directory
     crc: int | None = None  # None: the right one
+    padding_after: bytes = b""  # bytes between this member and the next
 
 
 def _compressed(entry: Entry) -> bytes:
@@ -112,7 +113,7 @@ def craft_zip(
         offset = len(body) - len(prepend)
         fields = (20, entry.flags, entry.method, 0, 0x21, crc, len(packed), len(entry.data))
         body += struct.pack("<4sHHHHHIII", b"PK\x03\x04", *fields)
-        body += struct.pack("<HH", len(raw_name), 0) + raw_name + packed
+        body += struct.pack("<HH", len(raw_name), 0) + raw_name + packed + entry.padding_after
         if not entry.listed:
             continue
         central += _central(raw_name, entry, crc, len(packed), offset)
