@@ -9,11 +9,15 @@ def test_all_is_exactly_the_public_api() -> None:
             "Location",
             "Report",
             "Rule",
+            "SafeLoadError",
             "ScanError",
             "Severity",
+            "UnsafeGlobalError",
             "__version__",
             "all_rules",
+            "convert_to_safetensors",
             "get_rule",
+            "safe_load",
             "scan",
         ]
     )

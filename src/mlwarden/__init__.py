@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from mlwarden.api import scan
 from mlwarden.findings import Finding, Location, Report, ScanError, Severity
+from mlwarden.protect import SafeLoadError, UnsafeGlobalError, convert_to_safetensors, safe_load
 from mlwarden.rules import Rule, all_rules, get_rule
 from mlwarden.scanners.interface import Limits
 
@@ -18,10 +19,14 @@ __all__ = [
     "Location",
     "Report",
     "Rule",
+    "SafeLoadError",
     "ScanError",
     "Severity",
+    "UnsafeGlobalError",
     "__version__",
     "all_rules",
+    "convert_to_safetensors",
     "get_rule",
+    "safe_load",
     "scan",
 ]
