@@ -29,6 +29,8 @@ MAX_H5_OBJECTS = 200_000
 
 _KERAS_MARKER = b'"class_name"'
 
+_H5_ERRORS = (OSError, KeyError, RuntimeError, ValueError, TypeError, UnicodeDecodeError)
+
 
 def _config_findings(
     scanner: Scanner, artifact: Artifact, document: object, fmt: str, where: str = ""
@@ -111,12 +113,12 @@ class KerasH5Scanner(Scanner):
             if not stream.seekable():
                 raise FormatError("HDF5 member is not seekable and cannot be inspected")
             try:
-                h5 = h5py.File(stream, "r")
-            except (OSError, ValueError) as exc:
-                raise FormatError(f"not a readable HDF5 file: {exc}") from None
-            with h5:
-                findings = list(self._attribute_findings(h5, artifact, context, fmt))
-                findings.extend(self._external_findings(h5py, h5, artifact, context, fmt))
+                with h5py.File(stream, "r") as h5:
+                    findings = list(self._attribute_findings(h5, artifact, context, fmt))
+                    findings.extend(self._external_findings(h5py, h5, artifact, context, fmt))
+            except _H5_ERRORS as exc:
+                # The HDF5 library reports damage through many exception types.
+                raise FormatError(f"damaged HDF5 file: {type(exc).__name__}: {exc}") from None
         yield from findings
 
     def _attribute_findings(
