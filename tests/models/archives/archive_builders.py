@@ -60,7 +60,9 @@ def torch_checkpoint(path: Path, obj: object | None = None) -> Path:
     return path
 
 
-def rewrite_zip(source: Path, target: Path, renames: dict[str, str], extra: dict[str, bytes]) -> Path:
+def rewrite_zip(
+    source: Path, target: Path, renames: dict[str, str], extra: dict[str, bytes]
+) -> Path:
     """Copy a ZIP member by member, renaming and replacing some, adding others."""
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         for info in old.infolist():

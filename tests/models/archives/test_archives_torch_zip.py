@@ -113,9 +113,7 @@ def test_real_torchscript_archives_have_no_serious_finding(tmp_path: Path) -> No
     scripted.write_bytes(_torchscript_bytes(_scripted_module()))
     traced_module = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
     traced = tmp_path / "traced.pt"
-    traced.write_bytes(
-        _torchscript_bytes(torch.jit.trace(traced_module, torch.zeros(1, 1, 5, 5)))
-    )
+    traced.write_bytes(_torchscript_bytes(torch.jit.trace(traced_module, torch.zeros(1, 1, 5, 5))))
     for path in (scripted, traced):
         result = scan(path)
         assert not serious(result), describe(result)

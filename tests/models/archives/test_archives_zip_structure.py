@@ -157,13 +157,17 @@ def test_zip_bomb_ends_in_a_finding_quickly(tmp_path: Path) -> None:
         crc = zlib.crc32(chunk, crc)
     name = b"bomb.bin"
     size = 64 * 1024 * 1024
-    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(packed), size, len(name), 0)
+    local = struct.pack(
+        "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(packed), size, len(name), 0
+    )
     central = struct.pack(
         "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, len(packed), size,
         len(name), 0, 0, 0, 0, 0, 0,
     )  # fmt: skip
     body = local + name + packed
-    eocd = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central) + len(name), len(body), 0)
+    eocd = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central) + len(name), len(body), 0
+    )
     result = scan(_write(tmp_path / "bomb.zip", body + central + name + eocd))
     assert rules_at(result, "bomb.bin") == {"MW129"}, describe(result)
 

@@ -8,75 +8,37 @@ decompresses member data; :mod:`.zipscan` does that.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO
 
 from mlwarden.scanners.interface import FormatError, LimitExceeded, Limits
-
-EOCD_SIG = b"PK\x05\x06"
-ZIP64_LOCATOR_SIG = b"PK\x06\x07"
-ZIP64_EOCD_SIG = b"PK\x06\x06"
-CENTRAL_SIG = b"PK\x01\x02"
-LOCAL_SIG = b"PK\x03\x04"
-DESCRIPTOR_SIG = b"PK\x07\x08"
-
-_EOCD = struct.Struct("<4sHHHHIIH")
-_ZIP64_LOCATOR = struct.Struct("<4sIQI")
-_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
-_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
-_LOCAL = struct.Struct("<4sHHHHHIIIHH")
-_ZIP64_EXTRA_ID = 0x0001
-_MAX_COMMENT = 0xFFFF
-
-#: General-purpose flag bits (APPNOTE 4.4.4).
-FLAG_ENCRYPTED = 1 << 0
-FLAG_DESCRIPTOR = 1 << 3
-FLAG_STRONG_ENCRYPTION = 1 << 6
-FLAG_UTF8 = 1 << 11
-FLAG_MASKED_HEADERS = 1 << 13
-ENCRYPTION_FLAGS = FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS
-#: Bits ordinary writers set: deflate speed options (1, 2), data descriptor (3), UTF-8 (11).
-ORDINARY_FLAGS = 0b110 | FLAG_DESCRIPTOR | FLAG_UTF8
+from mlwarden.scanners.models.archives.zipformat import (
+    CENTRAL,
+    CENTRAL_SIG,
+    ENCRYPTION_FLAGS,
+    EOCD,
+    EOCD_SIG,
+    FLAG_DESCRIPTOR,
+    LOCAL_SIG,
+    MAX_COMMENT,
+    ORDINARY_FLAGS,
+    ZIP64_EOCD,
+    ZIP64_EOCD_SIG,
+    ZIP64_LOCATOR,
+    ZIP64_LOCATOR_SIG,
+    Issue,
+    LocalHeader,
+    ZipEntry,
+    decode_name,
+    read_at,
+    read_descriptor,
+    read_local_header,
+    zip64_values,
+)
 
 #: Gaps between members are searched for hidden local headers up to this many bytes in all.
 GAP_SEARCH_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """One structural problem: the rule it breaks, where, and what was seen."""
-
-    rule: str
-    message: str
-    member: str | None = None
-    evidence: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class ZipEntry:
-    """One member as the central directory (or, for hidden members, a local header) says."""
-
-    name: str
-    raw_name: bytes
-    flags: int
-    method: int
-    crc: int
-    compressed_size: int
-    size: int
-    header_offset: int  # absolute position of the local header in the file
-    in_directory: bool = True
-    data_offset: int = -1  # absolute position of the data, once the local header is read
-    end_offset: int = -1  # first byte after the data and its descriptor
-
-    @property
-    def encrypted(self) -> bool:
-        return bool(self.flags & ENCRYPTION_FLAGS)
-
-    @property
-    def is_dir(self) -> bool:
-        return self.name.endswith("/") and self.size == 0
 
 
 @dataclass(slots=True)
@@ -90,43 +52,14 @@ class ZipLayout:
     file_size: int
 
 
-def _decode(raw: bytes, flags: int) -> str:
-    return raw.decode("utf-8", "replace") if flags & FLAG_UTF8 else raw.decode("cp437")
-
-
-def _read_at(stream: IO[bytes], offset: int, count: int) -> bytes:
-    stream.seek(offset)
-    return stream.read(count)
-
-
-def _zip64_values(extra: bytes, wanted: list[bool]) -> list[int | None]:
-    """Values of the ZIP64 extra field, in APPNOTE order, for the fields flagged as wanted."""
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack_from("<HH", extra, pos)
-        body = extra[pos + 4 : pos + 4 + length]
-        if tag == _ZIP64_EXTRA_ID:
-            values: list[int | None] = []
-            at = 0
-            for want in wanted:
-                if want and at + 8 <= len(body):
-                    values.append(struct.unpack_from("<Q", body, at)[0])
-                    at += 8
-                else:
-                    values.append(None)
-            return values
-        pos += 4 + length
-    return [None] * len(wanted)
-
-
 def _find_eocd(stream: IO[bytes], file_size: int) -> tuple[int, tuple[int, ...]]:
-    tail_len = min(file_size, _EOCD.size + _MAX_COMMENT)
-    tail = _read_at(stream, file_size - tail_len, tail_len)
+    tail_len = min(file_size, EOCD.size + MAX_COMMENT)
+    tail = read_at(stream, file_size - tail_len, tail_len)
     pos = tail.rfind(EOCD_SIG)
     while pos >= 0:
-        if pos + _EOCD.size <= len(tail):
-            record = _EOCD.unpack_from(tail, pos)
-            if pos + _EOCD.size + record[7] <= len(tail):
+        if pos + EOCD.size <= len(tail):
+            record = EOCD.unpack_from(tail, pos)
+            if pos + EOCD.size + record[7] <= len(tail):
                 return file_size - tail_len + pos, record
         pos = tail.rfind(EOCD_SIG, 0, pos)
     raise FormatError("no ZIP end-of-central-directory record")
@@ -140,21 +73,21 @@ def read_layout(stream: IO[bytes], file_size: int, limits: Limits) -> ZipLayout:
     directory_end = eocd_pos  # where the directory (or the ZIP64 records) stops
     if disk or cd_disk:
         raise FormatError("multi-disk (spanned) ZIP archives are not supported")
-    locator_pos = eocd_pos - _ZIP64_LOCATOR.size
+    locator_pos = eocd_pos - ZIP64_LOCATOR.size
     if locator_pos >= 0:
-        loc = _read_at(stream, locator_pos, _ZIP64_LOCATOR.size)
+        loc = read_at(stream, locator_pos, ZIP64_LOCATOR.size)
         if loc.startswith(ZIP64_LOCATOR_SIG):
-            _s, _d, z64_offset, _t = _ZIP64_LOCATOR.unpack(loc)
+            _s, _d, z64_offset, _t = ZIP64_LOCATOR.unpack(loc)
             # The locator's offset is relative to the archive start; data may be prepended,
             # so the record is looked for right before the locator first.
-            z64_pos = locator_pos - _ZIP64_EOCD.size
-            rec = _read_at(stream, z64_pos, _ZIP64_EOCD.size) if z64_pos >= 0 else b""
+            z64_pos = locator_pos - ZIP64_EOCD.size
+            rec = read_at(stream, z64_pos, ZIP64_EOCD.size) if z64_pos >= 0 else b""
             if not rec.startswith(ZIP64_EOCD_SIG):
                 z64_pos = z64_offset
-                rec = _read_at(stream, z64_offset, _ZIP64_EOCD.size)
-            if not rec.startswith(ZIP64_EOCD_SIG) or len(rec) < _ZIP64_EOCD.size:
+                rec = read_at(stream, z64_offset, ZIP64_EOCD.size)
+            if not rec.startswith(ZIP64_EOCD_SIG) or len(rec) < ZIP64_EOCD.size:
                 raise FormatError("ZIP64 end-of-central-directory record missing")
-            fields = _ZIP64_EOCD.unpack(rec)
+            fields = ZIP64_EOCD.unpack(rec)
             count, cd_size, cd_offset = fields[7], fields[8], fields[9]
             directory_end = z64_pos
     if count > limits.max_archive_members:
@@ -170,11 +103,11 @@ def read_layout(stream: IO[bytes], file_size: int, limits: Limits) -> ZipLayout:
         raise FormatError("central directory offset points past its real position")
     if cd_size > limits.max_metadata_bytes:
         raise LimitExceeded("max_metadata_bytes", f"central directory of {cd_size} bytes")
-    directory = _read_at(stream, directory_start, cd_size)
+    directory = read_at(stream, directory_start, cd_size)
     if len(directory) != cd_size:
         raise FormatError("central directory is truncated")
     entries = list(_parse_directory(directory, count, shift))
-    trailing = file_size - (eocd_pos + _EOCD.size + comment_len)
+    trailing = file_size - (eocd_pos + EOCD.size + comment_len)
     if trailing > 0:
         issues.append(
             Issue(
@@ -191,22 +124,22 @@ def read_layout(stream: IO[bytes], file_size: int, limits: Limits) -> ZipLayout:
 def _parse_directory(directory: bytes, count: int, shift: int) -> Iterator[ZipEntry]:
     pos = 0
     for index in range(count):
-        if directory[pos : pos + 4] != CENTRAL_SIG or pos + _CENTRAL.size > len(directory):
+        if directory[pos : pos + 4] != CENTRAL_SIG or pos + CENTRAL.size > len(directory):
             raise FormatError(f"central directory entry {index} is malformed")
-        rec = _CENTRAL.unpack_from(directory, pos)
+        rec = CENTRAL.unpack_from(directory, pos)
         flags, method, crc, csize, usize = rec[3], rec[4], rec[7], rec[8], rec[9]
         name_len, extra_len, comment_len, offset = rec[10], rec[11], rec[12], rec[16]
-        start = pos + _CENTRAL.size
+        start = pos + CENTRAL.size
         raw_name = directory[start : start + name_len]
         extra = directory[start + name_len : start + name_len + extra_len]
         pos = start + name_len + extra_len + comment_len
         if pos > len(directory):
             raise FormatError(f"central directory entry {index} runs past the directory")
-        big_usize, big_csize, big_offset = _zip64_values(
+        big_usize, big_csize, big_offset = zip64_values(
             extra, [usize == 0xFFFFFFFF, csize == 0xFFFFFFFF, offset == 0xFFFFFFFF]
         )
         yield ZipEntry(
-            name=_decode(raw_name, flags),
+            name=decode_name(raw_name, flags),
             raw_name=raw_name,
             flags=flags,
             method=method,
@@ -217,84 +150,18 @@ def _parse_directory(directory: bytes, count: int, shift: int) -> Iterator[ZipEn
         )
 
 
-@dataclass(frozen=True, slots=True)
-class LocalHeader:
-    """A local file header as read at some offset."""
-
-    offset: int
-    raw_name: bytes
-    flags: int
-    method: int
-    crc: int
-    compressed_size: int
-    size: int
-    data_offset: int
-    zip64: bool  # carries a ZIP64 extra field, so its data descriptor has 8-byte sizes
-
-
-def _has_extra(extra: bytes, wanted: int) -> bool:
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack_from("<HH", extra, pos)
-        if tag == wanted:
-            return True
-        pos += 4 + length
-    return False
-
-
-def read_local_header(stream: IO[bytes], offset: int) -> LocalHeader | None:
-    """The local header at ``offset``, or ``None`` when there is none there."""
-    fixed = _read_at(stream, offset, _LOCAL.size)
-    if len(fixed) < _LOCAL.size or not fixed.startswith(LOCAL_SIG):
-        return None
-    rec = _LOCAL.unpack(fixed)
-    flags, method, crc, csize, usize, name_len, extra_len = (
-        rec[2], rec[3], rec[6], rec[7], rec[8], rec[9], rec[10],
-    )  # fmt: skip
-    variable = stream.read(name_len + extra_len)
-    if len(variable) < name_len + extra_len:
-        raise FormatError(f"local header at offset {offset} is truncated")
-    big_usize, big_csize = _zip64_values(
-        variable[name_len:], [usize == 0xFFFFFFFF, csize == 0xFFFFFFFF]
-    )
-    return LocalHeader(
-        offset=offset,
-        raw_name=variable[:name_len],
-        flags=flags,
-        method=method,
-        crc=crc,
-        compressed_size=big_csize if big_csize is not None else csize,
-        size=big_usize if big_usize is not None else usize,
-        data_offset=offset + _LOCAL.size + name_len + extra_len,
-        zip64=_has_extra(variable[name_len:], _ZIP64_EXTRA_ID),
-    )
-
-
-def _descriptor(stream: IO[bytes], at: int, zip64: bool) -> tuple[int, int, int, int]:
-    """(crc, compressed size, size, length) of the data descriptor at ``at``."""
-    data = _read_at(stream, at, 24)
-    start = 4 if data.startswith(DESCRIPTOR_SIG) else 0
-    if zip64 and len(data) >= start + 20:
-        crc, csize, usize = struct.unpack_from("<IQQ", data, start)
-        return crc, csize, usize, start + 20
-    if len(data) < start + 12:
-        raise FormatError(f"data descriptor at offset {at} is truncated")
-    crc, csize, usize = struct.unpack_from("<III", data, start)
-    return crc, csize, usize, start + 12
-
-
 def _compare(entry: ZipEntry, local: LocalHeader, stream: IO[bytes], issues: list[Issue]) -> None:
     """Record where a local header (and its data descriptor) disagrees with the directory."""
     differences: dict[str, object] = {}
     if local.raw_name != entry.raw_name:
-        differences["name"] = {"directory": entry.name, "local": _decode(local.raw_name, 0)}
+        differences["name"] = {"directory": entry.name, "local": decode_name(local.raw_name, 0)}
     if local.method != entry.method:
         differences["method"] = {"directory": entry.method, "local": local.method}
     if local.flags != entry.flags:
         differences["flags"] = {"directory": entry.flags, "local": local.flags}
     if entry.flags & FLAG_DESCRIPTOR:
         at = entry.data_offset + entry.compressed_size
-        crc, csize, usize, length = _descriptor(stream, at, local.zip64)
+        crc, csize, usize, length = read_descriptor(stream, at, local.zip64)
         entry.end_offset = entry.data_offset + entry.compressed_size + length
         seen = {"crc": crc, "compressed_size": csize, "size": usize}
     else:
@@ -394,7 +261,7 @@ def _search_local(stream: IO[bytes], start: int, end: int, budget: int) -> tuple
     pos = start
     searched = 0
     while pos < end and searched < budget:
-        chunk = _read_at(stream, pos, min(1024 * 1024, end - pos) + 3)
+        chunk = read_at(stream, pos, min(1024 * 1024, end - pos) + 3)
         searched += len(chunk)
         hit = chunk.find(LOCAL_SIG)
         if hit >= 0 and pos + hit < end:
@@ -418,7 +285,7 @@ def _hidden_entry(stream: IO[bytes], offset: int, limit: int) -> ZipEntry | None
         # structure, which is the most a reader walking local headers could take.
         csize = max(limit - local.data_offset, 0)
     end = min(local.data_offset + csize, limit)
-    name = _decode(local.raw_name, local.flags)
+    name = decode_name(local.raw_name, local.flags)
     return ZipEntry(
         name=name,
         raw_name=local.raw_name,

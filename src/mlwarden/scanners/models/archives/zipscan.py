@@ -45,12 +45,8 @@ from mlwarden.scanners.models.archives.streams import (
     bz2_codec,
     lzma_codec,
 )
-from mlwarden.scanners.models.archives.zipinspect import (
-    FLAG_DESCRIPTOR,
-    ZipEntry,
-    read_layout,
-    structural_flag_issues,
-)
+from mlwarden.scanners.models.archives.zipformat import FLAG_DESCRIPTOR, ZipEntry
+from mlwarden.scanners.models.archives.zipinspect import read_layout, structural_flag_issues
 from mlwarden.sniff import HEAD_BYTES, Kind, sniff
 
 #: Total bytes of small, not otherwise scanned members whose CRC is verified per archive.
