@@ -198,3 +198,16 @@ def test_sniffed_without_producer_name(tmp_path: Path) -> None:
     path = tmp_path / "exported.bin"
     path.write_bytes(model.SerializeToString())
     assert _rules(_scan(path)) == ["MW141"]
+
+
+def test_large_model_is_streamed(tmp_path: Path) -> None:
+    # Over the in-memory threshold, so the graph is walked from the file, tensor bytes skipped.
+    model = _model(domain="big.ops", op="Huge")
+    model.graph.initializer.append(
+        numpy_helper.from_array(np.zeros(700_000, dtype=np.float32), name="big")
+    )
+    path = tmp_path / "large.onnx"
+    onnx.save(model, path)
+    assert path.stat().st_size > 2_000_000
+    findings = _scan(path)
+    assert _rules(findings) == ["MW141"]
