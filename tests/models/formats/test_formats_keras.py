@@ -247,3 +247,21 @@ def test_truncated_h5_fails_closed(models: dict[str, Path], tmp_path: Path) -> N
     path = tmp_path / "cut.h5"
     path.write_bytes(models["benign.h5"].read_bytes()[:1500])
     assert [f.rule for f in _scan(path)] == ["MW002"]
+
+
+def test_function_from_main_is_high_not_critical(models: dict[str, Path]) -> None:
+    # A custom loss defined in the training script: it only resolves where the same script
+    # runs, so it needs custom code but is not a known gadget.
+    config = _config_bytes(models)
+    config["compile_config"] = {
+        "loss": {
+            "module": "__main__",
+            "class_name": "function",
+            "config": "my_loss",
+            "registered_name": "function",
+        }
+    }
+    findings = scan_bytes(json.dumps(config).encode(), "config.json")
+    assert [(f.rule, f.severity, f.evidence["target"]) for f in findings] == [
+        ("MW162", Severity.HIGH, "__main__.my_loss")
+    ]

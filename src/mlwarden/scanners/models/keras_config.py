@@ -72,7 +72,6 @@ DANGEROUS_ROOTS = frozenset(
         "functools",
         "pydoc",
         "platform",
-        "__main__",
     }
 )
 
