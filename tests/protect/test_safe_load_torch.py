@@ -150,10 +150,8 @@ def test_payload_in_data_pkl_of_real_checkpoint(
     path = tmp_path / "model.pt"
     torch.save(state_dict, path)
     member = zip_member(path, "/data.pkl")
-    evil = rewrite_zip(
-        path, tmp_path / "evil.pt", {member: pickle_with_pids(ShellPayload(marker))}
-    )
-    with pytest.raises(UnsafeGlobalError, match="posix.system"):
+    evil = rewrite_zip(path, tmp_path / "evil.pt", {member: pickle_with_pids(ShellPayload(marker))})
+    with pytest.raises(UnsafeGlobalError, match=r"posix\.system"):
         safe_load(evil)
 
 
@@ -192,7 +190,7 @@ def test_key_reused_with_another_dtype_is_refused(tmp_path: Path) -> None:
 def test_tensor_larger_than_its_storage_is_refused(tmp_path: Path) -> None:
     data_pkl = pickle_with_pids(RebuildTensor(("storage", FLOAT_STORAGE, "0", "cpu", 4), (64,)))
     path = write_torch_zip(tmp_path / "forged.pt", data_pkl, {"0": bytes(16)})
-    with pytest.raises(CheckpointFormatError, match="resize|out of bounds"):
+    with pytest.raises(CheckpointFormatError, match=r"resize|out of bounds"):
         safe_load(path)
 
 
@@ -257,7 +255,8 @@ def test_truncated_checkpoint_is_refused(tmp_path: Path, state_dict: Any, zipped
 
 def test_legacy_storage_count_mismatch_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "legacy.pt"
-    torch.save({"w": torch.arange(4, dtype=torch.int32)}, path, _use_new_zipfile_serialization=False)
+    values = {"w": torch.arange(4, dtype=torch.int32)}
+    torch.save(values, path, _use_new_zipfile_serialization=False)
     data = bytearray(path.read_bytes())
     count_at = len(data) - 16 - 8  # 8-byte element count before 4 int32 values
     assert int.from_bytes(data[count_at : count_at + 8], "little") == 4
