@@ -108,6 +108,7 @@ def _torchscript_bytes(module: object) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit is deprecated upstream
 def test_real_torchscript_archives_have_no_serious_finding(tmp_path: Path) -> None:
     scripted = tmp_path / "scripted.pt"
     scripted.write_bytes(_torchscript_bytes(_scripted_module()))
@@ -119,6 +120,7 @@ def test_real_torchscript_archives_have_no_serious_finding(tmp_path: Path) -> No
         assert not serious(result), describe(result)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_torchscript_code_that_imports_os_is_reported(tmp_path: Path) -> None:
     source = tmp_path / "scripted.pt"
     source.write_bytes(_torchscript_bytes(_scripted_module()))

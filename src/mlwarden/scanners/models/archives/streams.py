@@ -199,6 +199,7 @@ class InflatingReader(io.RawIOBase):
         self._snapshots: list[_Snapshot] = []
         self._spacing = SNAPSHOT_SPACING
         self.overran = False
+        self._target: int | None = None
         self._restart()
 
     def _restart(self) -> None:
@@ -215,29 +216,32 @@ class InflatingReader(io.RawIOBase):
         return True
 
     def tell(self) -> int:
-        return self._out_pos
-
-    @property
-    def compressed_read(self) -> int:
-        """Compressed bytes consumed so far."""
-        return self._in_pos
+        return self._out_pos if self._target is None else self._target
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        # Seeks are lazy: only the next read decompresses up to the target, so asking for
+        # the size (seek to the end) or seeking twice in a row costs nothing.
         if whence == io.SEEK_SET:
             target = offset
         elif whence == io.SEEK_CUR:
-            target = self._out_pos + offset
+            target = self.tell() + offset
         else:
             target = self._length() + offset
-        target = max(target, 0)
+        self._target = max(target, 0)
+        return self._target
+
+    def _settle(self) -> None:
+        target, self._target = self._target, None
+        if target is None or target == self._out_pos:
+            return
         if target < self._out_pos:
             self._rewind(target)
         self._skip(target - self._out_pos)
-        return self._out_pos
 
     def _length(self) -> int:
         if self._size is not None:
             return self._size
+        self._settle()
         self._skip(self._max_output + 1)  # bounded: raises past max_output
         return self._out_pos
 
@@ -262,6 +266,7 @@ class InflatingReader(io.RawIOBase):
             count -= got
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        self._settle()
         limit = len(buffer)
         if self._size is not None:
             limit = min(limit, self._size - self._out_pos)

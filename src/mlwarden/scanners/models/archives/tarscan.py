@@ -2,7 +2,8 @@
 
 Plain TAR only: gzip, bzip2 and xz around a TAR arrive here after the compressed-stream
 scanner has unwrapped them. The very old ``torch.save`` format is a TAR of pickles (members
-``sys_info``, ``pickle``, ``storages``, ``tensors``); its members are scanned like any other.
+``sys_info`` first, then ``pickle``, ``tensors``, ``storages``); its members are scanned like
+any other.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from mlwarden.scanners.models.archives.members import (
 )
 from mlwarden.scanners.models.archives.streams import ByteWindow, buffered
 from mlwarden.sniff import HEAD_BYTES, Kind
-
-_LEGACY_TORCH_MEMBERS = frozenset({"sys_info", "pickle", "storages", "tensors"})
 
 
 def _link_escapes(member: tarfile.TarInfo) -> bool:
@@ -61,7 +60,8 @@ class TarScanner(Scanner):
             except (tarfile.TarError, EOFError) as exc:
                 raise FormatError(f"not a readable TAR archive: {exc}") from None
             # Closing a TarFile opened on a stream leaves the stream open, so it is not needed.
-            members: list[tarfile.TarInfo] = []
+            walk = _TarWalk(self, artifact, context, stream)
+            count = 0
             while True:
                 context.check_time()
                 try:
@@ -70,91 +70,91 @@ class TarScanner(Scanner):
                     raise FormatError(f"TAR archive is damaged: {exc}") from None
                 if member is None:
                     break
-                members.append(member)
-                if len(members) > limits.max_archive_members:
+                # Members are handled as the stream reaches them, so a compressed TAR is
+                # decompressed once, forwards. (The TarFile keeps their headers: bounded by
+                # the member limit.)
+                count += 1
+                if count > limits.max_archive_members:
                     raise LimitExceeded(
                         "max_archive_members",
                         f"archive has more than {limits.max_archive_members} members",
                     )
-            names = {m.name for m in members}
-            fmt = "legacy-torch" if names >= _LEGACY_TORCH_MEMBERS else "tar"
-            yield from self._members(artifact, context, stream, members, fmt)
+                if count == 1 and member.name == "sys_info":
+                    walk.fmt = "legacy-torch"  # torch.save's TAR format writes sys_info first
+                yield from walk.member(member)
 
-    def _members(
-        self,
-        artifact: Artifact,
-        context: ScanContext,
-        stream: IO[bytes],
-        members: list[tarfile.TarInfo],
-        fmt: str,
-    ) -> Iterator[Finding]:
-        limits = context.limits
-        seen: set[str] = set()
-        total = 0
-        for member in members:
-            context.check_time()
-            label = member.name
-            where = at_member(artifact, label)
-            if member.name in seen:
-                label = f"{member.name}@{member.offset}"
-                where = at_member(artifact, label)
-                yield self.finding(
-                    where,
-                    "MW125",
-                    f"second member named {member.name!r}",
-                    evidence={"format": fmt, "name": member.name},
-                    key="MW125",
-                )
-            seen.add(member.name)
-            if escapes_root(member.name):
-                yield self.finding(
-                    where,
-                    "MW126",
-                    f"member name {member.name!r} escapes the archive root",
-                    evidence={"format": fmt},
-                    key="MW126",
-                )
-            if member.issym() or member.islnk():
-                escapes = _link_escapes(member)
-                kind = "symbolic link" if member.issym() else "hard link"
-                yield self.finding(
-                    where,
-                    "MW130",
-                    f"{kind} to {member.linkname!r}" + (", outside the archive" if escapes else ""),
-                    severity=Severity.HIGH if escapes else Severity.MEDIUM,
-                    evidence={"format": fmt, "link": kind, "target": member.linkname},
-                    key="MW130",
-                )
-                continue
-            if member.ischr() or member.isblk() or member.isfifo():
-                yield self.finding(
-                    where,
-                    "MW130",
-                    "device or FIFO member",
-                    evidence={"format": fmt, "type": member.type.decode("latin-1")},
-                    key="MW130",
-                )
-                continue
-            if not member.isreg() or member.size == 0:
-                continue
-            total += member.size
-            if total > limits.max_uncompressed_bytes:
-                raise LimitExceeded(
-                    "max_uncompressed_bytes",
-                    f"members hold more than {limits.max_uncompressed_bytes} bytes",
-                )
-            yield from self._nested(artifact, context, stream, member, label, fmt)
 
-    def _nested(
-        self,
-        artifact: Artifact,
-        context: ScanContext,
-        stream: IO[bytes],
-        member: tarfile.TarInfo,
-        label: str,
-        fmt: str,
-    ) -> Iterator[Finding]:
-        parent = stream
+class _TarWalk:
+    """Checks and nested scans of the members of one TAR, in stream order."""
+
+    def __init__(
+        self, scanner: TarScanner, artifact: Artifact, context: ScanContext, stream: IO[bytes]
+    ) -> None:
+        self.scanner = scanner
+        self.artifact = artifact
+        self.context = context
+        self.stream = stream
+        self.fmt = "tar"
+        self.seen: set[str] = set()
+        self.total = 0
+
+    def member(self, member: tarfile.TarInfo) -> Iterator[Finding]:
+        limits = self.context.limits
+        fmt, finding = self.fmt, self.scanner.finding
+        label = member.name
+        where = at_member(self.artifact, label)
+        if member.name in self.seen:
+            label = f"{member.name}@{member.offset}"
+            where = at_member(self.artifact, label)
+            yield finding(
+                where,
+                "MW125",
+                f"second member named {member.name!r}",
+                evidence={"format": fmt, "name": member.name},
+                key="MW125",
+            )
+        self.seen.add(member.name)
+        if escapes_root(member.name):
+            yield finding(
+                where,
+                "MW126",
+                f"member name {member.name!r} escapes the archive root",
+                evidence={"format": fmt},
+                key="MW126",
+            )
+        if member.issym() or member.islnk():
+            escapes = _link_escapes(member)
+            kind = "symbolic link" if member.issym() else "hard link"
+            yield finding(
+                where,
+                "MW130",
+                f"{kind} to {member.linkname!r}" + (", outside the archive" if escapes else ""),
+                severity=Severity.HIGH if escapes else Severity.MEDIUM,
+                evidence={"format": fmt, "link": kind, "target": member.linkname},
+                key="MW130",
+            )
+            return
+        if member.ischr() or member.isblk() or member.isfifo():
+            yield finding(
+                where,
+                "MW130",
+                "device or FIFO member",
+                evidence={"format": fmt, "type": member.type.decode("latin-1")},
+                key="MW130",
+            )
+            return
+        if not member.isreg() or member.size == 0:
+            return
+        self.total += member.size
+        if self.total > limits.max_uncompressed_bytes:
+            raise LimitExceeded(
+                "max_uncompressed_bytes",
+                f"members hold more than {limits.max_uncompressed_bytes} bytes",
+            )
+        yield from self._nested(member, label)
+
+    def _nested(self, member: tarfile.TarInfo, label: str) -> Iterator[Finding]:
+        parent, artifact = self.stream, self.artifact
 
         def opener() -> ByteWindow:
             return ByteWindow(parent, member.offset_data, member.size)
@@ -171,6 +171,6 @@ class TarScanner(Scanner):
             opener=lambda: buffered(opener()),
             head=head,
             depth=artifact.depth + 1,
-            container=fmt,
+            container=self.fmt,
         )
-        yield from context.scan_nested(nested)
+        yield from self.context.scan_nested(nested)
