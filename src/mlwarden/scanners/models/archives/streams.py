@@ -252,6 +252,7 @@ class InflatingReader(io.RawIOBase):
             return
         snap = usable[-1]
         self._codec = snap.codec.copy()
+        self._source.seek(snap.in_pos)
         self._in_pos = snap.in_pos
         self._out_pos = snap.out_pos
         self._done = False
