@@ -1,0 +1,86 @@
+"""Run one command and measure it: wall time and peak memory of its whole process tree."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+POLL_SECONDS = 0.02
+
+
+@dataclass
+class Measured:
+    """What one process run cost and said."""
+
+    command: list[str]
+    returncode: int | None  # None: killed at the time limit
+    wall_s: float
+    peak_mb: float
+    output: str  # stdout and stderr together
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the run was ended at its time limit."""
+        return self.returncode is None
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    try:
+        members = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def run_measured(
+    command: list[str], cwd: Path, env: dict[str, str], timeout_s: float, log: Path
+) -> Measured:
+    """Run ``command``; peak memory is the larger of the polled tree RSS and ru_maxrss.
+
+    Polling sums the RSS of the process and all its descendants (worker pools count);
+    ``ru_maxrss`` from ``wait4`` catches a short-lived peak that polling could miss.
+    """
+    with log.open("wb") as sink:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        watched = psutil.Process(proc.pid)
+        peak = 0
+        status: int | None = None
+        rusage = None
+        while True:
+            pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                status, rusage = wait_status, usage
+                break
+            peak = max(peak, _tree_rss(watched))
+            if time.perf_counter() - started > timeout_s:
+                os.killpg(proc.pid, signal.SIGKILL)
+                _, wait_status, usage = os.wait4(proc.pid, 0)
+                rusage = usage
+                break
+            time.sleep(POLL_SECONDS)
+        wall = time.perf_counter() - started
+    proc.returncode = -1  # reaped above with wait4; keep Popen from waiting again
+    maxrss = rusage.ru_maxrss * 1024 if rusage is not None else 0
+    code = os.waitstatus_to_exitcode(status) if status is not None else None
+    return Measured(
+        command=command,
+        returncode=code,
+        wall_s=wall,
+        peak_mb=max(peak, maxrss) / (1 << 20),
+        output=log.read_text(errors="replace"),
+    )

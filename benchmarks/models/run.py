@@ -1,0 +1,237 @@
+"""Run mlwarden and its peers over the benchmark cases and keep the raw results.
+
+    python benchmarks/models/run.py [--tools mlwarden,picklescan,...] [--cases big,corpus]
+                                    [--repeat 3] [--timeout 600]
+
+Tools run one at a time, each as a whole process (start-up included), measured for wall
+time and peak RSS of its process tree. Raw results go to work/results.json (merged with
+earlier runs, so one tool can be re-run alone); report.py turns them into RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import payloads  # noqa: E402
+import tools  # noqa: E402
+from measure import Measured, run_measured  # noqa: E402
+
+WORK = HERE.parent / "work"
+
+
+def tool_env() -> dict[str, str]:
+    """Environment for every tool: offline, no telemetry, no colour."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "PROMPTFOO_DISABLE_TELEMETRY": "1",
+            "NO_ANALYTICS": "1",
+            "HF_HUB_OFFLINE": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+        }
+    )
+    return env
+
+
+def versions() -> dict[str, str]:
+    """Installed version of every tool."""
+    found: dict[str, str] = {}
+    try:
+        out = subprocess.run(
+            [str(tools.MLWARDEN), "--version"], capture_output=True, text=True, timeout=60
+        )
+        found["mlwarden"] = out.stdout.strip().split()[-1] if out.stdout.strip() else "?"
+    except (OSError, subprocess.SubprocessError):
+        found["mlwarden"] = "not installed"
+    script = (
+        "import importlib.metadata as m\n"
+        "for n in ('picklescan','modelscan','fickling','modelaudit'):\n"
+        "    print(n, m.version(n))\n"
+    )
+    try:
+        out = subprocess.run(
+            [str(tools.PEERS / "python"), "-c", script], capture_output=True, text=True, timeout=60
+        )
+        for line in out.stdout.splitlines():
+            name, version = line.split()
+            found[name] = version
+    except (OSError, subprocess.SubprocessError, ValueError):
+        pass
+    return found
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers were measured."""
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _run(
+    tool: tools.Tool, target: Path, files: list[Path], tag: str, timeout: float
+) -> tuple[Measured, dict[str, tools.Verdict]]:
+    logs = WORK / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    report = logs / f"{tool.name}-{tag}.json"
+    report.unlink(missing_ok=True)
+    cwd = WORK / "cwd"
+    cwd.mkdir(exist_ok=True)
+    measured = run_measured(
+        tool.command(target, report), cwd, tool_env(), timeout, logs / f"{tool.name}-{tag}.log"
+    )
+    verdicts = tool.verdicts(target, files, measured.output, report, measured.returncode)
+    if measured.timed_out:
+        for verdict in verdicts.values():
+            if verdict.status == "clean":
+                verdict.error(f"timed out after {timeout:.0f}s")
+    return measured, verdicts
+
+
+def _verdicts_json(verdicts: dict[str, tools.Verdict], root: Path) -> dict[str, Any]:
+    return {
+        str(Path(path).relative_to(root)): {"status": v.status, "reasons": v.reasons}
+        for path, v in verdicts.items()
+    }
+
+
+def run_corpus(tool: tools.Tool, timeout: float) -> dict[str, Any]:
+    """One directory invocation (or one per file for tools without directory mode)."""
+    root = WORK / "corpus"
+    labels = json.loads((WORK / "corpus-labels.json").read_text())
+    files = [root / rel for rel in labels]
+    if tool.directory_mode:
+        measured, verdicts = _run(tool, root, files, "corpus", timeout)
+        wall, peak, invocations = measured.wall_s, measured.peak_mb, 1
+        rcs = [measured.returncode]
+    else:
+        verdicts, wall, peak, rcs = {}, 0.0, 0.0, []
+        for i, path in enumerate(files):
+            measured, one = _run(tool, path, [path], f"corpus-{i}", timeout)
+            verdicts.update(one)
+            wall += measured.wall_s
+            peak = max(peak, measured.peak_mb)
+            rcs.append(measured.returncode)
+        invocations = len(files)
+    return {
+        "wall_s": round(wall, 3),
+        "peak_mb": round(peak, 1),
+        "invocations": invocations,
+        "returncodes": sorted({str(rc) for rc in rcs}),
+        "verdicts": _verdicts_json(verdicts, root),
+    }
+
+
+def run_big(tool: tools.Tool, repeat: int, timeout: float) -> dict[str, Any]:
+    """Each multi-gigabyte case ``repeat`` times; median wall time, largest peak."""
+    cases = json.loads((WORK / "big-labels.json").read_text())
+    results: dict[str, Any] = {}
+    for case, info in cases.items():
+        path = Path(info["path"])
+        walls, peaks, verdict_json, rc = [], [], {}, None
+        for i in range(repeat):
+            measured, verdicts = _run(tool, path, [path], f"{case}-{i}", timeout)
+            walls.append(measured.wall_s)
+            peaks.append(measured.peak_mb)
+            rc = measured.returncode
+            if i == 0:
+                verdict = verdicts[str(path)]
+                verdict_json = {"status": verdict.status, "reasons": verdict.reasons}
+            if measured.timed_out:
+                break
+        results[case] = {
+            "wall_s": round(statistics.median(walls), 3),
+            "walls": [round(w, 3) for w in walls],
+            "peak_mb": round(max(peaks), 1),
+            "returncode": rc,
+            "timed_out": rc is None,
+            "verdict": verdict_json,
+        }
+        print(f"    {case}: {results[case]['wall_s']}s {results[case]['peak_mb']} MB "
+              f"{verdict_json.get('status')}")  # fmt: skip
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tools", default=",".join(t.name for t in tools.all_tools()))
+    parser.add_argument("--cases", default="big,corpus")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    wanted = set(args.tools.split(","))
+    cases = set(args.cases.split(","))
+    results_path = WORK / "results.json"
+    results: dict[str, Any] = {"corpus": {}, "big": {}}
+    if results_path.exists():
+        results = json.loads(results_path.read_text())
+    for stale in WORK.glob(payloads.MARKER_PREFIX + "*"):
+        stale.unlink()  # left by an earlier run: this run reports only its own
+    results["meta"] = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "versions": versions(),
+    }
+    for tool in tools.all_tools():
+        if tool.name not in wanted:
+            continue
+        print(f"{tool.name}:", flush=True)
+        if "big" in cases:
+            results["big"][tool.name] = run_big(tool, args.repeat, args.timeout)
+        if "corpus" in cases:
+            corpus = run_corpus(tool, args.timeout)
+            results["corpus"][tool.name] = corpus
+            print(f"    corpus: {corpus['wall_s']}s {corpus['peak_mb']} MB", flush=True)
+            for derived, (source, view) in tools.DERIVED.items():
+                if source == tool.name:
+                    results["corpus"][derived] = rederive(view, corpus)
+        results_path.write_text(json.dumps(results, indent=1))
+    markers = sorted(p.name for p in WORK.glob(payloads.MARKER_PREFIX + "*"))
+    results["payload_markers_found"] = markers
+    results_path.write_text(json.dumps(results, indent=1))
+    if markers:
+        print(f"WARNING: payload marker files exist: {markers}")
+    print(f"raw results: {results_path}")
+    return 0
+
+
+def rederive(view: tools.Tool, corpus: dict[str, Any]) -> dict[str, Any]:
+    """Re-read the last corpus report of a tool through another verdict rule."""
+    root = WORK / "corpus"
+    labels = json.loads((WORK / "corpus-labels.json").read_text())
+    files = [root / rel for rel in labels]
+    source = view.name.split("-")[0]
+    report = WORK / "logs" / f"{source}-corpus.json"
+    output = (WORK / "logs" / f"{source}-corpus.log").read_text(errors="replace")
+    verdicts = view.verdicts(root, files, output, report, None)
+    return {**corpus, "verdicts": _verdicts_json(verdicts, root)}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
