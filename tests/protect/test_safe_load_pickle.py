@@ -263,3 +263,19 @@ def test_safetensors_input_is_not_a_pickle(tmp_path: Path) -> None:
     save_file({"w": np.zeros(2)}, path)
     with pytest.raises(CheckpointFormatError, match="already a safetensors file"):
         safe_load(path)
+
+
+def test_numpy_and_joblib_files_load_without_importing_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    npy, dumped = tmp_path / "a.npy", tmp_path / "b.joblib"
+    np.save(npy, np.arange(3))
+    joblib.dump({"a": np.arange(3)}, dumped)
+    script = (
+        "import sys, mlwarden\n"
+        f"mlwarden.safe_load({str(npy)!r}); mlwarden.safe_load({str(dumped)!r})\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -294,3 +294,13 @@ def test_errors_are_safe_load_errors(tmp_path: Path) -> None:
         safe_load(path)
     with pytest.raises(SafeLoadError, match="cannot read"):
         safe_load(tmp_path / "missing.pt")
+
+
+def test_map_location_accepts_a_device_and_rejects_nonsense(tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    assert safe_load(path, map_location=torch.device("cpu"))["w"].device.type == "cpu"
+    with pytest.raises(ValueError, match="map_location"):
+        safe_load(path, map_location="nowhere")
+    with pytest.raises(TypeError, match="map_location"):
+        safe_load(path, map_location={"cuda:0": "cpu"})

@@ -29,7 +29,7 @@ from mlwarden.protect.torch_checkpoint import (
     load_torch_zip,
     torch_zip_prefix,
 )
-from mlwarden.protect.torch_storages import import_torch, torch_substitutes
+from mlwarden.protect.torch_storages import torch_substitutes
 from mlwarden.protect.unpickler import GlobalGate, RestrictedUnpickler
 from mlwarden.scanners.interface import Limits
 from mlwarden.sniff import HEAD_BYTES, Kind, sniff
@@ -81,14 +81,10 @@ def safe_load(
 
 
 def _device(map_location: Any) -> Any:
-    if map_location is None:
-        return None
-    if isinstance(map_location, str):
-        torch = import_torch()
-        try:
-            return torch.device(map_location)
-        except RuntimeError as exc:
-            raise ValueError(f"map_location {map_location!r}: {exc}") from None
+    # Checked here, turned into a torch.device only by the loaders that make tensors: a
+    # joblib or NumPy file loads without torch.
+    if map_location is None or isinstance(map_location, str):
+        return map_location
     if type(map_location).__name__ == "device":
         return map_location
     raise TypeError("map_location is a device name, a torch.device or None")

@@ -113,7 +113,10 @@ def load_torch_zip(
         )
     byteorder = "little"
     if f"{prefix}byteorder" in names:
-        raw_order = archive.read(f"{prefix}byteorder")[:16].decode("ascii", "replace").strip()
+        order_info = archive.getinfo(f"{prefix}byteorder")
+        if order_info.file_size > 16:
+            raise CheckpointFormatError(f"{what}: byteorder record of {order_info.file_size} bytes")
+        raw_order = archive.read(order_info).decode("ascii", "replace").strip()
         if raw_order not in ("little", "big"):
             raise CheckpointFormatError(f"{what}: byteorder record {raw_order!r} is not known")
         byteorder = raw_order

@@ -98,14 +98,17 @@ def _short(value: object) -> str:
 class StorageTable:
     """The storages of one checkpoint, by key, all made by this loader.
 
-    ``device`` is where storages go (``None``: where the checkpoint says). ``what`` names the
-    file in messages.
+    ``device`` is where storages go: a device name or ``torch.device``, or ``None`` for
+    where the checkpoint says. ``what`` names the file in messages.
     """
 
     def __init__(self, torch: Any, *, what: str, device: Any) -> None:
         self.torch = torch
         self.what = what
-        self.device = device
+        try:
+            self.device = None if device is None else torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(f"map_location {device!r}: {exc}") from None
         self.by_key: dict[str, tuple[Any, Any, int]] = {}
         self._owned: set[int] = set()
 
