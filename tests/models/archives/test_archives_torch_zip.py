@@ -134,3 +134,12 @@ def test_torchscript_code_that_imports_os_is_reported(tmp_path: Path) -> None:
     findings = [f for f in result.findings if f.rule == "MW131"]
     assert [f.location.member for f in findings] == [code], describe(result)
     assert findings[0].evidence["format"] == "torchscript"
+
+
+@pytest.mark.parametrize("magic", [b"\x1f\x8b\x08", b"PK\x03\x04", b"BZh9", b"\x78\x9c"])
+def test_storage_that_starts_like_a_container_is_not_an_alarm(tmp_path: Path, magic: bytes) -> None:
+    noise = bytes((i * 53 + 7) % 256 for i in range(2048))
+    tensor = torch.frombuffer(bytearray(magic + noise), dtype=torch.uint8).clone()
+    path = torch_checkpoint(tmp_path / "lookalike.pt", {"weight": tensor})
+    result = scan(path)
+    assert not serious(result), describe(result)

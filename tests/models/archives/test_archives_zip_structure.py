@@ -22,7 +22,9 @@ from archive_builders import (
 )
 
 from mlwarden.scanners.interface import Limits
+from mlwarden.scanners.models.archives.zipformat import ZipEntry
 from mlwarden.scanners.models.archives.zipinspect import read_layout
+from mlwarden.scanners.models.archives.zipscan import identify
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -226,3 +228,32 @@ def test_truncated_zip_is_not_clean(tmp_path: Path) -> None:
     data = zip_bytes({"a.txt": b"x" * 1000})
     result = scan(_write(tmp_path / "cut.zip", data[:600]))
     assert any(f.rule == "MW002" for f in result.findings), describe(result)
+
+
+def test_total_uncompressed_bytes_limit(tmp_path: Path) -> None:
+    data = zip_bytes({f"f{i}.txt": b"x" * 600 for i in range(3)})
+    result = scan(_write(tmp_path / "big.zip", data), Limits(max_uncompressed_bytes=1000))
+    totals = [f for f in result.findings if f.rule == "MW129"]
+    assert [(f.location.member, f.evidence["limit"]) for f in totals] == [
+        (None, "max_uncompressed_bytes")
+    ], describe(result)
+
+
+def test_container_formats_are_identified() -> None:
+    def entry(name: str) -> ZipEntry:
+        return ZipEntry(name, name.encode(), 0, 0, 0, 0, 1, 0)
+
+    def heads(found: ZipEntry, count: int) -> bytes:
+        if found.name == "metadata.json":
+            return b'{"keras_version": "3.3.3"}'
+        return b"\x93NUMPY"[:count]
+
+    cases = {
+        "pytorch-zip": ["m/data.pkl", "m/byteorder", "m/data/0", "m/version"],
+        "torchscript": ["m/data.pkl", "m/constants.pkl", "m/code/__torch__.py", "m/data/0"],
+        "npz": ["a.npy", "b.npy"],
+        "keras": ["config.json", "metadata.json", "model.weights.h5"],
+        "zip": ["data.pkl.txt", "notes.md"],
+    }
+    for expected, names in cases.items():
+        assert identify([entry(n) for n in names], heads) == expected
