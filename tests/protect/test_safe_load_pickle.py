@@ -279,3 +279,17 @@ def test_numpy_and_joblib_files_load_without_importing_torch(tmp_path: Path) -> 
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_extension_registry_opcodes_are_refused(tmp_path: Path) -> None:
+    import copyreg
+
+    copyreg.add_extension("ipaddress", "IPv4Address", 0x4D57)
+    try:
+        path = tmp_path / "ext.pkl"
+        path.write_bytes(pickle.dumps(ipaddress.IPv4Address("192.0.2.1"), protocol=2))
+        assert b"\x83" in path.read_bytes()  # EXT2
+        with pytest.raises(CheckpointFormatError, match="extension-registry"):
+            safe_load(path, allow=["ipaddress.IPv4Address"])
+    finally:
+        copyreg.remove_extension("ipaddress", "IPv4Address", 0x4D57)

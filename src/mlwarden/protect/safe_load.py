@@ -55,7 +55,8 @@ def safe_load(
 
     ``map_location`` is where tensors go: a device name or ``torch.device`` (default
     ``"cpu"``), or ``None`` for the device recorded in the checkpoint. torch is needed only
-    for files that hold tensors.
+    for files that hold tensors. ``limits`` bounds pickle opcodes, pickle and archive sizes,
+    archive members and decompressed bytes (:class:`mlwarden.Limits` defaults).
     """
     limits = limits or Limits()
     gate = GlobalGate(allow)

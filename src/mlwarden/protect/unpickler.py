@@ -11,6 +11,7 @@ What is refused, before anything is imported or called:
 - any global that :func:`mlwarden.scanners.models.pickle.policy.is_allowed` rejects and the
   caller did not name in ``allow``;
 - persistent ids, unless the format defines them (PyTorch storages) and they have its shape;
+- extension-registry opcodes, which resolve globals through a process-wide cache;
 - ``BUILD`` aimed at a class, module or function (it would rewrite live library code), and
   slot state that sets dunder attributes;
 - more opcodes than the limit.
@@ -247,6 +248,13 @@ class RestrictedUnpickler(pickle._Unpickler):
                     )
         _BASE_BUILD(self)
 
+    def _refuse_extension(self) -> None:
+        # EXT1/2/4 name globals through copyreg's process-wide registry and cache, which can
+        # hold objects resolved earlier without this gate. ML checkpoints never use them.
+        raise CheckpointFormatError(
+            f"{self.source.what}: extension-registry opcodes (EXT1/EXT2/EXT4) are refused"
+        )
+
     def _load_bytearray8(self) -> None:
         # The base class allocates the declared length before reading; read first instead.
         (length,) = struct.unpack("<Q", self.read(8))
@@ -275,4 +283,6 @@ RestrictedUnpickler.dispatch = {
     code: _counted(step) for code, step in pickle._Unpickler.dispatch.items()
 }
 RestrictedUnpickler.dispatch[pickle.BUILD[0]] = _counted(RestrictedUnpickler._load_build)
+for _extension in (pickle.EXT1, pickle.EXT2, pickle.EXT4):
+    RestrictedUnpickler.dispatch[_extension[0]] = _counted(RestrictedUnpickler._refuse_extension)
 RestrictedUnpickler.dispatch[pickle.BYTEARRAY8[0]] = _counted(RestrictedUnpickler._load_bytearray8)
