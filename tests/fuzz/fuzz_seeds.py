@@ -298,7 +298,10 @@ def archive_seeds() -> tuple[Seed, ...]:
         "model.pkl.z": zlib.compress(inner),
         "bundle.tar.gz": gzip.compress(_tar({"data.pkl": payload})),
     }
-    seeds += [Seed(name, data, Kind.COMPRESSED) for name, data in streams.items()]
+    seeds += [
+        Seed(name, data, Kind.COMPRESSED, benign=name != "bundle.tar.gz")
+        for name, data in streams.items()
+    ]
     for method in ("zlib", "gzip", "bz2", "lzma", "xz"):
         buffer = io.BytesIO()
         joblib.dump({"w": list(range(20))}, buffer, compress=(method, 3))
