@@ -11,6 +11,7 @@ from types import MappingProxyType
 _TORCH_REBUILD = "rebuilds a tensor from storage, sizes and strides; reads no file, runs no code"
 _TORCH_STORAGE = "a typed storage class; legacy checkpoints name it to tag tensor data"
 _TORCH_DTYPE = "a dtype constant; pickles name it to tag tensor element types"
+_TORCH_JIT_LIST = "returns its argument as a typed TorchScript list; runs no code"
 _NUMPY_REBUILD = "rebuilds an array or scalar from shape, dtype and raw bytes"
 
 _allowed: dict[str, str] = {
@@ -59,6 +60,15 @@ _allowed: dict[str, str] = {
     "re._compile": "compiles a regular expression pattern (tokenizer settings of estimators)",
     # PyTorch tensors and parameters.
     "torch._utils._rebuild_tensor": _TORCH_REBUILD,
+    # TorchScript archives: the pickles in constants.pkl, data.pkl and the *.debug_pkl members
+    # build lists and tags with these helpers; torch.jit.load's own unpickler knows only them.
+    "torch.jit._pickle.build_intlist": _TORCH_JIT_LIST,
+    "torch.jit._pickle.build_doublelist": _TORCH_JIT_LIST,
+    "torch.jit._pickle.build_boollist": _TORCH_JIT_LIST,
+    "torch.jit._pickle.build_tensorlist": _TORCH_JIT_LIST,
+    "torch.jit._pickle.build_tensor_from_id": "looks a tensor up by index in the archive's "
+    "own tensor table",
+    "torch.jit._pickle.restore_type_tag": "attaches a TorchScript type annotation to a value",
     "torch._utils._rebuild_tensor_v2": _TORCH_REBUILD,
     "torch._utils._rebuild_tensor_v3": _TORCH_REBUILD,
     "torch._utils._rebuild_parameter": "wraps a rebuilt tensor in nn.Parameter",
@@ -185,5 +195,7 @@ ALLOWED_CLASS_PREFIXES: Mapping[str, str] = MappingProxyType(
         "numpy.dtypes.": "NumPy 2 dtype classes",
         "numpy.random.": "NumPy bit generators and RandomState, restored from their state",
         "scipy.sparse.": "SciPy sparse matrix and array classes hold index and value arrays",
+        "__torch__.": "TorchScript class types: torch.jit.load resolves them from the archive's "
+        "own compiled code (checked as MW13x findings), never by a Python import",
     }
 )
