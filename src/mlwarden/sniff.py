@@ -39,6 +39,7 @@ _COMPRESSED_MAGICS = (
     b"\xfd7zXZ\x00",  # xz
     b"\x04\x22\x4d\x18",  # lz4 frame
     b"\x28\xb5\x2f\xfd",  # zstd
+    b"ZF0x",  # joblib before 0.10: "ZF", a hexadecimal length, then a zlib stream
 )
 
 # Opcodes a pickle of protocol 0 or 1 can start with: ones that push onto an empty stack.
