@@ -72,6 +72,26 @@ def torch_files(root: Path, labels: Labels) -> None:
     path = out / "shared_views.pt"
     torch.save({"whole": shared, "view": shared[5:10], "list": [shared, 1, "x"]}, path)
     labels[str(path.relative_to(root))] = "torch.save views sharing one storage"
+    _torch_special(root, out, labels)
+
+
+def _torch_special(root: Path, out: Path, labels: Labels) -> None:
+    """Checkpoints whose pickles use less common but legitimate torch and numpy globals."""
+    import numpy as np
+    import torch
+    from torch import nn
+
+    special = {
+        "parameters": {"w": nn.Parameter(torch.ones(3, 3)), "b": nn.Parameter(torch.zeros(3))},
+        "quantized": {"q": torch.quantize_per_tensor(torch.ones(4), 0.1, 0, torch.quint8)},
+        "sparse": {"s": torch.eye(4).to_sparse()},
+        "with_numpy": {"weights": torch.ones(2), "np": np.arange(4.0), "seed": np.int64(7)},
+        "sizes_and_dtypes": {"size": torch.Size([3, 4]), "dtype": torch.float16, "n": 3.5},
+    }
+    for name, obj in special.items():
+        path = out / f"special_{name}.pt"
+        torch.save(obj, path)
+        labels[str(path.relative_to(root))] = f"torch.save with {name}"
 
 
 def sklearn_files(root: Path, labels: Labels) -> None:
@@ -79,14 +99,20 @@ def sklearn_files(root: Path, labels: Labels) -> None:
     import joblib
     import numpy as np
     from sklearn.cluster import KMeans
+    from sklearn.compose import ColumnTransformer
     from sklearn.datasets import load_iris
     from sklearn.decomposition import PCA
-    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.ensemble import (
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        IsolationForest,
+        RandomForestClassifier,
+    )
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
     from sklearn.svm import SVC
     from sklearn.tree import DecisionTreeClassifier
 
@@ -102,6 +128,13 @@ def sklearn_files(root: Path, labels: Labels) -> None:
         "knn": KNeighborsClassifier(),
         "mlp": MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0),
         "ridge": Ridge(),
+        "hist_gboost": HistGradientBoostingClassifier(max_iter=5),
+        "isolation_forest": IsolationForest(n_estimators=5, random_state=0),
+        "log_transform": make_pipeline(FunctionTransformer(np.log1p), LogisticRegression()),
+        "column_transformer": make_pipeline(
+            ColumnTransformer([("scale", StandardScaler(), [0, 1]), ("keep", "passthrough", [2])]),
+            OneHotEncoder(handle_unknown="ignore"),
+        ),
     }
     out = root / "sklearn"
     out.mkdir(parents=True, exist_ok=True)
@@ -110,7 +143,7 @@ def sklearn_files(root: Path, labels: Labels) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for est in estimators.values():
-            est.fit(x, y)
+            est.fit(np.abs(x), y)
     for name, est in estimators.items():
         path = out / f"{name}.pkl"
         path.write_bytes(pickle.dumps(est, protocol=pickle.HIGHEST_PROTOCOL))
@@ -123,7 +156,7 @@ def sklearn_files(root: Path, labels: Labels) -> None:
         ("lzma", ("lzma", 3)),
         ("xz", ("xz", 3)),
     ]
-    for name in ("logreg", "forest", "svc_pipeline", "kmeans"):
+    for name in ("logreg", "forest", "svc_pipeline", "kmeans", "hist_gboost", "log_transform"):
         for cname, compress in compressions:
             path = out / f"{name}_{cname}.joblib"
             joblib.dump(estimators[name], path, compress=compress)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import pickletools
+import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -147,6 +148,21 @@ def torch_files(root: Path, work: Path, labels: Labels) -> None:
     with zipfile.ZipFile(path, "w") as outer:
         outer.writestr("bundle.zip", inner.getvalue())
     _label(labels, root, path, "malicious torch zip two zips deep")
+    path = out / "zip_deflated_data_pkl.pt"
+    with zipfile.ZipFile(io.BytesIO(clean)) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            raw = src.read(info.filename)
+            if info.filename.endswith("/data.pkl"):
+                raw = inject(raw, bodies["builtins_eval"][1])
+            dst.writestr(info.filename, raw, compress_type=zipfile.ZIP_DEFLATED)
+    _label(labels, root, path, "builtins.eval in a deflated torch zip data.pkl")
+    for suffix, mode in (("tar", "w"), ("tar.gz", "w:gz")):
+        path = out / f"pickle_in.{suffix}"
+        with tarfile.open(path, mode) as tar:
+            info = tarfile.TarInfo("model/model.pkl")
+            info.size = len(payload_pickle)
+            tar.addfile(info, io.BytesIO(payload_pickle))
+        _label(labels, root, path, f"os.system pickle inside a .{suffix}")
     legacy_files(root, work, labels)
 
 

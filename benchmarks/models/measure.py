@@ -12,6 +12,8 @@ from pathlib import Path
 import psutil
 
 POLL_SECONDS = 0.02
+#: A run whose process tree grows past this is ended: the machine is shared.
+MEMORY_CAP_MB = 8192
 
 
 @dataclass
@@ -19,14 +21,15 @@ class Measured:
     """What one process run cost and said."""
 
     command: list[str]
-    returncode: int | None  # None: killed at the time limit
+    returncode: int | None  # None: ended by the runner (see ``killed``)
     wall_s: float
     peak_mb: float
     output: str  # stdout and stderr together
+    killed: str | None = None  # "time" or "memory" when the runner ended it
 
     @property
     def timed_out(self) -> bool:
-        """Whether the run was ended at its time limit."""
+        """Whether the runner ended the run (time limit or memory cap)."""
         return self.returncode is None
 
 
@@ -45,7 +48,12 @@ def _tree_rss(root: psutil.Process) -> int:
 
 
 def run_measured(
-    command: list[str], cwd: Path, env: dict[str, str], timeout_s: float, log: Path
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout_s: float,
+    log: Path,
+    memory_cap_mb: float = MEMORY_CAP_MB,
 ) -> Measured:
     """Run ``command``; peak memory is the larger of the polled tree RSS and ru_maxrss.
 
@@ -61,6 +69,7 @@ def run_measured(
         peak = 0
         status: int | None = None
         rusage = None
+        killed: str | None = None
         while True:
             pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
@@ -68,6 +77,10 @@ def run_measured(
                 break
             peak = max(peak, _tree_rss(watched))
             if time.perf_counter() - started > timeout_s:
+                killed = "time"
+            elif peak > memory_cap_mb * (1 << 20):
+                killed = "memory"
+            if killed:
                 os.killpg(proc.pid, signal.SIGKILL)
                 _, wait_status, usage = os.wait4(proc.pid, 0)
                 rusage = usage
@@ -83,4 +96,5 @@ def run_measured(
         wall_s=wall,
         peak_mb=max(peak, maxrss) / (1 << 20),
         output=log.read_text(errors="replace"),
+        killed=killed,
     )

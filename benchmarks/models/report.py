@@ -67,7 +67,7 @@ def big_section(results: dict[str, Any], lines: list[str]) -> dict[str, str]:
             if row is None:
                 continue
             ratio = _ratio(ours["wall_s"], row["wall_s"]) if ours else "n/a"
-            timed = " (timed out)" if row.get("timed_out") else ""
+            timed = f" (ended: {row.get('killed') or 'time'})" if row.get("timed_out") else ""
             lines.append(
                 f"| {tool} | {row['wall_s']:.3f}{timed} | {', '.join(map(str, row['walls']))} "
                 f"| {row['peak_mb']:.0f} | {_status(row['verdict'])} | {ratio} |"

@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 
 import payloads  # noqa: E402
 import tools  # noqa: E402
-from measure import Measured, run_measured  # noqa: E402
+from measure import MEMORY_CAP_MB, Measured, run_measured  # noqa: E402
 
 WORK = HERE.parent / "work"
 
@@ -107,10 +107,12 @@ def _run(
         tool.command(target, report), cwd, tool_env(), timeout, logs / f"{tool.name}-{tag}.log"
     )
     verdicts = tool.verdicts(target, files, measured.output, report, measured.returncode)
-    if measured.timed_out:
+    if measured.killed == "time":
         for verdict in verdicts.values():
-            if verdict.status == "clean":
-                verdict.error(f"timed out after {timeout:.0f}s")
+            verdict.error(f"ended at the {timeout:.0f}s time limit")
+    elif measured.killed == "memory":
+        for verdict in verdicts.values():
+            verdict.error(f"ended at the {MEMORY_CAP_MB} MB memory cap")
     return measured, verdicts
 
 
@@ -154,12 +156,12 @@ def run_big(tool: tools.Tool, repeat: int, timeout: float) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for case, info in cases.items():
         path = Path(info["path"])
-        walls, peaks, verdict_json, rc = [], [], {}, None
+        walls, peaks, verdict_json, rc, killed = [], [], {}, None, None
         for i in range(repeat):
             measured, verdicts = _run(tool, path, [path], f"{case}-{i}", timeout)
             walls.append(measured.wall_s)
             peaks.append(measured.peak_mb)
-            rc = measured.returncode
+            rc, killed = measured.returncode, measured.killed
             if i == 0:
                 verdict = verdicts[str(path)]
                 verdict_json = {"status": verdict.status, "reasons": verdict.reasons}
@@ -171,6 +173,7 @@ def run_big(tool: tools.Tool, repeat: int, timeout: float) -> dict[str, Any]:
             "peak_mb": round(max(peaks), 1),
             "returncode": rc,
             "timed_out": rc is None,
+            "killed": killed,
             "verdict": verdict_json,
         }
         print(f"    {case}: {results[case]['wall_s']}s {results[case]['peak_mb']} MB "

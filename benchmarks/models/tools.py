@@ -251,6 +251,10 @@ class Modelaudit(Tool):
             reason = f"{severity} {issue.get('rule_code', '')} {issue.get('message', '')[:90]}"
             if severity in self.levels:
                 result[path].flag(reason)
+            elif str(issue.get("message", "")).startswith("File too large"):
+                result[path].error(str(issue["message"])[:100])
+        if returncode == 2 and len(files) == 1:
+            result[str(files[0])].error("exit 2: scan inconclusive")
         return result
 
 
