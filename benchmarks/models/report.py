@@ -119,6 +119,7 @@ def corpus_section(results: dict[str, Any], lines: list[str]) -> dict[str, str]:
             f"| {s['fp']} | {s['errors_bad']}/{s['errors_good']} | {ratio} |"
         )
     lines.append("")
+    family_table(corpus, labels, lines)
     targets: dict[str, str] = {}
     if ours is None:
         return targets
@@ -161,6 +162,28 @@ def corpus_section(results: dict[str, Any], lines: list[str]) -> dict[str, str]:
               for p in flagged] or ["None."]  # fmt: skip
     lines.append("")
     return targets
+
+
+def family_table(corpus: dict[str, Any], labels: dict[str, Any], lines: list[str]) -> None:
+    """Malicious files caught per family (the corpus folder under malicious/)."""
+    families: dict[str, list[str]] = {}
+    for path, label in labels.items():
+        if label["malicious"]:
+            families.setdefault(path.split("/")[1], []).append(path)
+    tools = list(corpus)
+    lines += [
+        "Malicious files caught, by family:",
+        "",
+        "| family | files | " + " | ".join(tools) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in tools) + " |",
+    ]
+    for family, paths in sorted(families.items()):
+        counts = [
+            sum(corpus[t]["verdicts"].get(p, {}).get("status") == "flagged" for p in paths)
+            for t in tools
+        ]
+        lines.append(f"| {family} | {len(paths)} | " + " | ".join(map(str, counts)) + " |")
+    lines.append("")
 
 
 def gap_list(corpus: dict[str, Any], labels: dict[str, Any]) -> list[tuple[str, list[str]]]:
