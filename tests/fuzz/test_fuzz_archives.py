@@ -62,3 +62,23 @@ def test_highly_compressed_and_crowded_zips_scan_soundly(size: int, members: int
         for i in range(members):
             archive.writestr(f"m/{i}", b"")
     scan_soundly(buffer.getvalue(), "bomb.zip")
+
+
+@settings(FUZZ, max_examples=16)
+@given(
+    method=st.sampled_from(["gzip", "bz2", "xz", "zlib"]),
+    size=st.sampled_from([1 << 20, 64 << 20, 200 << 20]),
+)
+def test_compression_bombs_scan_soundly(method: str, size: int) -> None:
+    import bz2
+    import gzip
+    import lzma
+    import zlib
+
+    compress = {
+        "gzip": gzip.compress,
+        "bz2": bz2.compress,
+        "xz": lzma.compress,
+        "zlib": zlib.compress,
+    }[method]
+    scan_soundly(compress(b"\x80\x02" + b"\x00" * size), f"bomb.{method}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from fuzz_mutations import EXTREME_LENGTHS, mutated_bytes
+from fuzz_mutations import EXTREME_LENGTHS, chat_templates, mutated_bytes
 from fuzz_oracle import FUZZ, scan_soundly
 from fuzz_seeds import gguf_seed
 from hypothesis import given
@@ -46,3 +46,31 @@ def test_forged_metadata_arrays_scan_soundly(value_type: int, count: int, nested
     value += struct.pack("<IQ", value_type, count) + b"\x01" * 64
     entry = struct.pack("<Q", len(key)) + key + struct.pack("<I", 9) + value[4:]
     scan_soundly(b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + entry, "arrays.gguf")
+
+
+def _gguf_with_template(template: bytes) -> bytes:
+    key = b"tokenizer.chat_template"
+    entry = struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(template)) + template
+    return b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + entry
+
+
+@FUZZ
+@given(template=chat_templates())
+def test_arbitrary_chat_templates_scan_soundly(template: str) -> None:
+    scan_soundly(_gguf_with_template(template.encode("utf-8", "surrogatepass")), "chat.gguf")
+
+
+@FUZZ
+@given(
+    depth=st.integers(1, 20_000),
+    opener=st.sampled_from(["{% if x %}", "{{ (", "{% for a in b %}", "{{ [", "{{ a."]),
+)
+def test_deeply_nested_chat_templates_scan_soundly(depth: int, opener: str) -> None:
+    closer = {
+        "{% if x %}": "{% endif %}",
+        "{{ (": ") }}",
+        "{% for a in b %}": "{% endfor %}",
+        "{{ [": "] }}",
+        "{{ a.": "b }}",
+    }[opener]
+    scan_soundly(_gguf_with_template((opener * depth + closer * depth).encode()), "deep.gguf")

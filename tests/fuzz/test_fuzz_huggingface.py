@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fuzz_mutations import JSON_VALUES, mutated_seed
+from fuzz_mutations import JSON_VALUES, chat_templates, mutated_seed
 from fuzz_oracle import FUZZ, scan_soundly
 from fuzz_seeds import Seed, huggingface_seeds
 from hypothesis import given
@@ -49,3 +49,13 @@ def test_arbitrary_hf_documents_scan_soundly(name: str, document: dict[str, obje
 def test_deeply_nested_json_scans_soundly(name: str, depth: int, opener: str) -> None:
     closer = "]" if opener == "[" else "}"
     scan_soundly((opener * depth + "1" + closer * depth).encode(), name)
+
+
+@FUZZ
+@given(template=chat_templates(), as_list=st.booleans())
+def test_tokenizer_configs_with_arbitrary_chat_templates_scan_soundly(
+    template: str, as_list: bool
+) -> None:
+    value: object = [{"name": "default", "template": template}] if as_list else template
+    document = {"tokenizer_class": "PreTrainedTokenizerFast", "chat_template": value}
+    scan_soundly(json.dumps(document).encode(), "tokenizer_config.json")

@@ -11,7 +11,7 @@ import pytest
 from fuzz_mutations import JSON_VALUES, mutated_bytes, zip_with_mutated_member
 from fuzz_oracle import FUZZ, scan_file_soundly, scan_soundly
 from fuzz_seeds import keras_files
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -84,3 +84,12 @@ def test_keras_h5_with_damaged_model_config_scans_soundly(data: st.DataObject) -
     text = h5[start:end]
     damaged = data.draw(mutated_bytes(text))[: len(text)].ljust(len(text), b" ")
     scan_file_soundly(h5[:start] + damaged + h5[end:], "model.h5")
+
+
+@settings(FUZZ, max_examples=30)
+@given(depth=st.integers(1, 20_000), where=st.sampled_from(["layers", "function", "module"]))
+def test_keras_configs_nested_past_the_decoder_depth_scan_soundly(depth: int, where: str) -> None:
+    archive = _keras()["model.keras"]
+    nested = "[" * depth + "1" + "]" * depth
+    config = '{"class_name": "Functional", "config": {"%s": %s}}' % (where, nested)  # noqa: UP031
+    scan_soundly(_replace_config(archive, config.encode()), "model.keras")
