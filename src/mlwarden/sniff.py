@@ -28,6 +28,14 @@ class Kind(enum.StrEnum):
     ONNX = "onnx"
     TF_SAVEDMODEL = "tf-savedmodel"
     JSON = "json"
+    # Dependency files: text formats told apart by file name and structure together.
+    REQUIREMENTS = "requirements"
+    PYPROJECT = "pyproject"
+    POETRY_LOCK = "poetry-lock"
+    UV_LOCK = "uv-lock"
+    PIPFILE_LOCK = "pipfile-lock"
+    PYLOCK = "pylock"
+    CONDA_ENV = "conda-environment"
     UNKNOWN = "unknown"
 
 
@@ -71,6 +79,11 @@ def sniff(head: bytes, name: str = "") -> Kind:
         return Kind.PICKLE
     if _is_safetensors(head):
         return Kind.SAFETENSORS
+    # After every binary check (a pickle named requirements.txt stays a pickle) and before
+    # JSON (Pipfile.lock is JSON).
+    dependency_file = _sniff_dependency_file(head, name)
+    if dependency_file is not None:
+        return dependency_file
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"[") and _is_json_start(stripped):
         return Kind.JSON
@@ -179,6 +192,20 @@ def _is_json_start(text: bytes) -> bool:
     except json.JSONDecodeError as exc:
         # A head cut off in the middle of a valid document fails only at its very end.
         return exc.pos >= len(text.decode("utf-8", "replace")) - 64 and exc.pos > 1
+
+
+def _sniff_dependency_file(head: bytes, name: str) -> Kind | None:
+    """Requirements files, pyproject.toml, lock files and conda environments.
+
+    ``name`` may be a path: its parent directory counts (``requirements/base.txt``).
+    """
+    if not name:
+        return None
+    # Imported here: the detector is small, but sniff must stay importable on its own.
+    from mlwarden.scanners.deps.sources.detect import detect_source
+
+    found = detect_source(name, head)
+    return Kind(found) if found is not None else None
 
 
 def _sniff_protobuf(head: bytes, name: str) -> Kind | None:
