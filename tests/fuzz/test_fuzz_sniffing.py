@@ -1,0 +1,107 @@
+"""What a loader accepts must reach a scanner: forms of real formats that libraries read but
+that content sniffing could take for unknown bytes.
+
+Each test builds a form that the named loader reads (checked once by hand with harmless
+content, never here) around a payload, and asserts that the scan does not pass it as clean.
+Forms that are missed today are marked ``xfail`` with what is missed, so that fixing the
+sniffer turns them into passes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import lzma
+import tarfile
+
+import pytest
+from fuzz_oracle import FUZZ, scan_soundly
+from fuzz_seeds import MARKER
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlwarden.findings import Severity
+
+PAYLOAD = (
+    b"\x80\x02cposix\nsystem\nX"
+    + len(f"touch {MARKER}").to_bytes(4, "little")
+    + f"touch {MARKER}".encode()
+    + b"\x85R."
+)
+TEMPLATE_PAYLOAD = "{{ cycler.__init__.__globals__.os.popen('touch " + str(MARKER) + "').read() }}"
+
+
+def _serious(findings: list) -> list:  # type: ignore[type-arg]
+    return [f for f in findings if f.severity >= Severity.HIGH]
+
+
+@pytest.mark.xfail(
+    reason="JSON whose first 4 KiB end inside a string longer than 64 characters is sniffed "
+    "as unknown, so Hugging Face configs with long values (chat templates) are not scanned",
+    strict=False,
+)
+@FUZZ
+@given(padding=st.integers(0, 12_000), template_first=st.booleans())
+def test_tokenizer_configs_of_any_length_are_scanned(padding: int, template_first: bool) -> None:
+    # Real tokenizer_config.json files run to tens of KiB, mostly long strings.
+    template = "{% for m in messages %}" + " " * padding + "{{ m['content'] }}{% endfor %}"
+    template += TEMPLATE_PAYLOAD
+    tokens = {str(i): {"content": f"<t{i}>", "special": True} for i in range(30)}
+    document: dict[str, object] = {"chat_template": template, "added_tokens_decoder": tokens}
+    if not template_first:
+        document = {"added_tokens_decoder": tokens, "chat_template": template}
+    findings = scan_soundly(json.dumps(document, indent=2).encode(), "tokenizer_config.json")
+    assert any(f.rule == "MW170" for f in findings), findings
+
+
+@pytest.mark.xfail(
+    reason="an LZMA-alone stream with a dictionary under 64 KiB is sniffed as unknown; "
+    "joblib.load reads it (its prefix test is only 5d 00)",
+    strict=False,
+)
+@pytest.mark.parametrize("dict_size", [0x1000, 0x1800, 0x8000, 0xC000])
+def test_lzma_streams_with_small_dictionaries_are_scanned(dict_size: int) -> None:
+    filters = [{"id": lzma.FILTER_LZMA1, "dict_size": dict_size}]
+    data = lzma.compress(PAYLOAD, format=lzma.FORMAT_ALONE, filters=filters)
+    assert _serious(scan_soundly(data, "model.joblib"))
+
+
+def _v7_tar(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    raw = bytearray(buffer.getvalue())
+    raw[257:265] = bytes(8)  # no "ustar" magic or version: the original Unix layout
+    raw[148:156] = b" " * 8
+    raw[148:156] = b"%06o\x00 " % sum(raw[:512])
+    return bytes(raw)
+
+
+@pytest.mark.xfail(
+    reason="a tar without the ustar magic (the V7 layout, which tarfile and so torch's legacy "
+    "tar loader read) is sniffed as unknown",
+    strict=False,
+)
+@pytest.mark.parametrize("member", ["storages", "pickle", "data.pkl"])
+def test_tars_without_ustar_magic_are_scanned(member: str) -> None:
+    archive = _v7_tar(member, PAYLOAD)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as readable:
+        assert readable.getnames() == [member]
+    assert _serious(scan_soundly(archive, "checkpoint.tar"))
+
+
+def test_ustar_tar_with_the_same_member_is_scanned() -> None:
+    # The control for the test above: the same archive with its magic is read.
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        info = tarfile.TarInfo("storages")
+        info.size = len(PAYLOAD)
+        archive.addfile(info, io.BytesIO(PAYLOAD))
+    assert _serious(scan_soundly(buffer.getvalue(), "checkpoint.tar"))
+
+
+def test_default_lzma_stream_is_scanned() -> None:
+    data = lzma.compress(PAYLOAD, format=lzma.FORMAT_ALONE)
+    assert _serious(scan_soundly(data, "model.joblib"))
