@@ -53,9 +53,7 @@ def installed_environment(python: str) -> SourceResult:
             seen.add(canonical)
             shown = str(metadata)
             if url is not None:
-                result.issues.append(
-                    unverifiable(shown, None, name, f"{url} (installed as {version})")
-                )
+                result.issues.append(unverifiable(shown, None, name, url, version))
                 result.dependencies.append(Dependency.create(name, source=shown, url=url))
                 continue
             result.dependencies.append(

@@ -146,14 +146,20 @@ def from_requirement(
     return dependency, issue
 
 
-def unverifiable(source: str, line: int | None, name: str | None, reference: str) -> SourceIssue:
-    """The issue for a package that comes from a URL, a VCS or a local path."""
+def unverifiable(
+    source: str, line: int | None, name: str | None, reference: str, locked: str | None = None
+) -> SourceIssue:
+    """The issue for a package that comes from a URL, a VCS or a local path.
+
+    ``locked`` is the version a lock file or installed metadata claims for it, if any.
+    """
     what = f"{name} comes from" if name else "a package comes from"
+    claim = f" (recorded as version {quote(locked)})" if locked else ""
     return SourceIssue(
         source,
         line,
-        f"{what} {quote(reference)}, not a package index: its version cannot be checked "
-        "against advisories",
+        f"{what} {quote(reference)}{claim}, not a package index: its version cannot be "
+        "checked against advisories",
         IssueKind.UNVERIFIABLE,
     )
 

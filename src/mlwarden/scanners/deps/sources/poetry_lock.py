@@ -64,9 +64,7 @@ def parse_poetry_lock(
             reference = str(source.get("url", "")) or f"a {kind} source"
             if kind == "git" and isinstance(source.get("resolved_reference"), str):
                 reference = f"git+{reference}@{source['resolved_reference']}"
-            result.issues.append(
-                unverifiable(shown, line, name, f"{reference} (locked as {version})")
-            )
+            result.issues.append(unverifiable(shown, line, name, reference, version))
             result.dependencies.append(Dependency.create(name, url=reference, **common))
             continue
         result.dependencies.append(

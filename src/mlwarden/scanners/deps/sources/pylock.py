@@ -51,8 +51,7 @@ def parse_pylock(
         direct = next((k for k in _DIRECT_SOURCES if isinstance(entry.get(k), dict)), None)
         if direct is not None:
             reference = _reference(direct, table(entry[direct]))
-            locked = f" (locked as {version})" if version else ""
-            result.issues.append(unverifiable(shown, line, name, reference + locked))
+            result.issues.append(unverifiable(shown, line, name, reference, version))
             result.dependencies.append(
                 Dependency.create(name, source=shown, line=line, marker=marker, url=reference)
             )

@@ -124,15 +124,15 @@ class _PyprojectReader:
         start = self.lines.section("project")
         self._requirements(array(project.get("dependencies")), None, start)
         optional = table(project.get("optional-dependencies"))
-        start = max(start, self.lines.section("project.optional-dependencies"))
+        extras_start = max(start, self.lines.section("project.optional-dependencies"))
         for extra, entries in optional.items():
-            self._requirements(array(entries), extra, start)
+            self._requirements(array(entries), extra, extras_start)
         dynamic = {d for d in array(project.get("dynamic")) if isinstance(d, str)}
         for key in sorted(dynamic & {"dependencies", "optional-dependencies"}):
             self.result.issues.append(
                 SourceIssue(
                     self.display,
-                    self.lines.find("dynamic", start),
+                    self.lines.key("dynamic", start),
                     f"[project] {key} are dynamic: computed at build time, not listed here",
                     IssueKind.DYNAMIC,
                 )

@@ -52,8 +52,8 @@ def parse_uv_lock(
             reference = str(source[direct])
             if direct == "git":
                 reference = f"git+{reference}"
-            locked = f" (locked as {version})" if isinstance(version, str) else ""
-            result.issues.append(unverifiable(shown, line, name, reference + locked))
+            locked = version if isinstance(version, str) else None
+            result.issues.append(unverifiable(shown, line, name, reference, locked))
             result.dependencies.append(
                 Dependency.create(name, source=shown, line=line, url=reference)
             )
