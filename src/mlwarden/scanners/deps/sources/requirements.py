@@ -275,7 +275,10 @@ class _Reader:
             return
         if not path.is_file():
             self._issue(
-                display, number, f"{what} {quote(target)} does not exist", IssueKind.MISSING_INCLUDE
+                display,
+                number,
+                f"{what} {quote(target)} does not exist or is not a regular file",
+                IssueKind.MISSING_INCLUDE,
             )
             return
         try:
