@@ -338,8 +338,8 @@ def _narrow(requirement: Dependency, constraint: Dependency) -> Dependency:
 def _is_direct_reference(spec: str) -> bool:
     """A bare URL, VCS reference, archive or local path rather than ``name[...] spec``."""
     head = spec.split(";", 1)[0].strip()
-    if " @ " in spec or head.startswith("@"):
-        return False  # PEP 508 "name @ url": packaging reads it
+    if _NAMED_URL.match(head):
+        return False  # PEP 508 "name[extras] @ url": packaging reads it
     lower = head.lower()
     return (
         "://" in head
@@ -351,6 +351,7 @@ def _is_direct_reference(spec: str) -> bool:
     )
 
 
+_NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _DIST_FILE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._]*?)-\d")
 
