@@ -182,3 +182,10 @@ def test_unknown_options_and_too_large_files(tmp_path: Path) -> None:
     assert [i.kind for i in result.issues] == [IssueKind.UNPARSABLE] * 2
     with pytest.raises(SourceTooLarge):
         parse_source(path, "x" * (33 * 1024 * 1024), format="requirements")
+
+
+def test_direct_reference_without_spaces_keeps_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("accelerate@https://example.com/other-0.1.tar.gz\n")
+    [dep] = parse_source(path).dependencies
+    assert (dep.canonical, dep.url) == ("accelerate", "https://example.com/other-0.1.tar.gz")
