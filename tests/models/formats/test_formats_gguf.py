@@ -25,6 +25,7 @@ LLAMA3 = """{{- bos_token }}
   {%- if message.role == 'system' %}
     {%- set ns.system = message.content | trim %}{%- continue %}
   {%- endif %}
+  {%- if ns.system and loop.first %}{{ ns.system + '\n\n' }}{%- endif %}
   {%- if (message.role == 'user') != (loop.index0 % 2 == 0) %}
     {{- raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}
   {%- endif %}
@@ -38,6 +39,24 @@ LLAMA3 = """{{- bos_token }}
 {%- if tools %}{{ tools | map(attribute='function') | map('tojson') | join(', ') }}{%- endif %}
 {%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
 {%- endif %}"""
+
+
+TOOLS = """{%- set system = messages | selectattr('role', 'equalto', 'system') | list %}
+{%- if system | length > 0 %}{{ '<start_of_turn>system\n' + system[0]['content'] }}{%- endif %}
+{%- if tools is defined and tools %}
+  {%- for tool in tools %}{{ '\n' + (tool | tojson(indent=2)) }}{%- endfor %}
+{%- endif %}
+{%- for message in messages if message.role != 'system' %}
+  {%- if loop.index > 64 %}{%- break %}{%- endif %}
+  {%- set role = 'model' if message['role'] == 'assistant' else message['role'] %}
+  {%- if message.tool_calls is defined %}
+    {%- for call in message.tool_calls %}
+      {{- '<tool_call>' + call.function.name + (call.function.arguments | tojson) }}
+    {%- endfor %}
+  {%- endif %}
+  {{- '<start_of_turn>' + role + '\n' + message['content'][:4096] | trim + '<end_of_turn>\n' }}
+  {%- if loop.last and add_generation_prompt %}{{ '<start_of_turn>model\n' }}{%- endif %}
+{%- endfor %}"""
 
 
 def _write(path: Path, templates: dict[str, str] | None = None, tensors: int = 1) -> Path:
@@ -66,7 +85,7 @@ def test_block_table_matches_gguf_package() -> None:
         assert gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ggml_type)] == block
 
 
-@pytest.mark.parametrize("template", [CHATML, LLAMA3])
+@pytest.mark.parametrize("template", [CHATML, LLAMA3, TOOLS])
 def test_real_templates_are_clean(tmp_path: Path, template: str) -> None:
     path = _write(tmp_path / "model.gguf", {"tokenizer.chat_template": template}, tensors=3)
     assert _scan(path) == []
@@ -107,6 +126,8 @@ def test_cve_2024_34359_payload_is_critical_and_never_runs(tmp_path: Path) -> No
         "{{ namespace.__init__ }}",
         "{{ messages|map(attribute='__class__')|list }}",
         "{{ config.items() }}",
+        "{{ messages[0].system('id') }}",
+        "{{ loop.__class__.__mro__ }}",
     ],
 )
 def test_injection_variants(tmp_path: Path, template: str) -> None:

@@ -16,8 +16,31 @@ from jinja2.ext import Extension
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-#: Attribute names that lead from template objects to Python internals or to code execution.
+#: Attribute names that only lead from template objects to Python internals.
 DANGEROUS_ATTRIBUTES = frozenset(
+    {
+        "globals",
+        "func_globals",
+        "f_globals",
+        "f_locals",
+        "f_back",
+        "f_builtins",
+        "gi_frame",
+        "gi_code",
+        "cr_frame",
+        "cr_code",
+        "tb_frame",
+        "tb_next",
+        "co_code",
+        "mro",
+        "subclasses",
+        "builtins",
+    }
+)
+
+#: Method names that run commands or code when called. Only calls count: a template may well
+#: read a field named ``system`` (``ns.system``), but never calls ``x.system(...)``.
+DANGEROUS_CALLS = frozenset(
     {
         "popen",
         "system",
@@ -29,20 +52,6 @@ DANGEROUS_ATTRIBUTES = frozenset(
         "spawnv",
         "execv",
         "load_module",
-        "globals",
-        "func_globals",
-        "f_globals",
-        "f_back",
-        "f_builtins",
-        "gi_frame",
-        "gi_code",
-        "cr_frame",
-        "tb_frame",
-        "mro",
-        "subclasses",
-        "builtins",
-        "modules",
-        "environment",
         "get_source",
     }
 )
@@ -134,6 +143,9 @@ def _inspect(node: nodes.Node, result: TemplateAnalysis) -> None:
     where = f" (line {line})"
     if isinstance(node, nodes.Getattr):
         _check_attribute(node.attr, node.node, result, where)
+    elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        if node.node.attr in DANGEROUS_CALLS:
+            result.dangerous.append(f"a call of {node.node.attr}(){where}")
     elif isinstance(node, nodes.Getitem):
         key = _constant_text(node.arg)
         if key is not None:
