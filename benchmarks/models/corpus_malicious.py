@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import pickletools
 import tarfile
 import zipfile
@@ -53,6 +54,11 @@ def pickle_files(root: Path, work: Path, labels: Labels) -> None:
     path = out / "state_dict_with_payload.pkl"
     path.write_bytes(op.program(op.dict_with([("weight", op.data(b"\0" * 64)), ("meta", body)])))
     _label(labels, root, path, "os.system inside a dict of weights")
+    path = out / "framed_pickle_dumps.pkl"
+    path.write_bytes(
+        pickle.dumps({"w": b"\0" * 128, "hook": payloads.system_call(str(work), "framed")}, 5)
+    )
+    _label(labels, root, path, "os.system written by pickle.dumps protocol 5 (FRAME opcodes)")
     path = out / "second_pickle_payload.pkl"
     path.write_bytes(op.program(op.dict_with([("w", op.data(b"\0" * 1024))])) + op.program(body))
     _label(labels, root, path, "os.system in the second pickle of the file")
@@ -156,6 +162,9 @@ def torch_files(root: Path, work: Path, labels: Labels) -> None:
                 raw = inject(raw, bodies["builtins_eval"][1])
             dst.writestr(info.filename, raw, compress_type=zipfile.ZIP_DEFLATED)
     _label(labels, root, path, "builtins.eval in a deflated torch zip data.pkl")
+    path = out / "polyglot_pickle_then_zip.pt"
+    path.write_bytes(payload_pickle + clean)
+    _label(labels, root, path, "polyglot: os.system pickle first, a valid torch zip after it")
     for suffix, mode in (("tar", "w"), ("tar.gz", "w:gz")):
         path = out / f"pickle_in.{suffix}"
         with tarfile.open(path, mode) as tar:

