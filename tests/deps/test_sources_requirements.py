@@ -8,7 +8,7 @@ import pytest
 
 from mlwarden.scanners.deps.model import Dependency, IssueKind, SourceResult, SourceTooLarge
 from mlwarden.scanners.deps.sources import parse_source
-from mlwarden.scanners.deps.sources.requirements import logical_lines
+from mlwarden.scanners.deps.sources.requirements_syntax import logical_lines
 
 REQUIREMENTS = """\
 # Model serving stack

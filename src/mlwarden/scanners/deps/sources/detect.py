@@ -133,7 +133,7 @@ def _is_conda_environment(text: str, _base: str) -> bool:
 
 def _is_requirements(text: str, base: str) -> bool:
     # Imported here: packaging is only needed once a name has matched.
-    from mlwarden.scanners.deps.sources.requirements import looks_like_requirements
+    from mlwarden.scanners.deps.sources.requirements_syntax import looks_like_requirements
 
     valid, invalid = looks_like_requirements(_complete_lines(text))
     if base.endswith(".in"):

@@ -15,8 +15,7 @@ its own entry, since such pins usually fix indirect dependencies.
 from __future__ import annotations
 
 import posixpath
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -37,68 +36,22 @@ from mlwarden.scanners.deps.sources.pep508 import (
     read_source,
     unverifiable,
 )
+from mlwarden.scanners.deps.sources.requirements_syntax import (
+    FLAG_OPTIONS,
+    INCLUDE_OPTIONS,
+    PER_REQUIREMENT_OPTIONS,
+    VALUED_OPTIONS,
+    is_direct_reference,
+    logical_lines,
+    name_of_reference,
+    uncomment,
+)
 
 FORMAT = "requirements"
 
 #: How deep ``-r``/``-c`` includes may nest, and how many files one source may pull in.
 MAX_INCLUDE_DEPTH = 16
 MAX_INCLUDED_FILES = 256
-
-# A comment starts at the beginning of a line or after whitespace; ``#egg=`` in a URL is not one.
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
-_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")
-# Options that take a value and only tell pip where or how to find packages.
-_VALUED_OPTIONS = frozenset(
-    {
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "-f",
-        "--find-links",
-        "--trusted-host",
-        "--only-binary",
-        "--no-binary",
-        "--use-feature",
-        "--progress-bar",
-    }
-)
-_FLAG_OPTIONS = frozenset({"--no-index", "--pre", "--prefer-binary", "--require-hashes"})
-# Options allowed after a requirement on the same line.
-_PER_REQUIREMENT = frozenset({"--hash", "--config-settings", "--global-option", "--install-option"})
-_INCLUDES = {
-    "-r": "requirement",
-    "--requirement": "requirement",
-    "-c": "constraint",
-    "--constraint": "constraint",
-}
-
-
-def logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(first physical line number, line)`` with continuations joined, comments gone."""
-    pending: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if raw.lstrip().startswith("#"):
-            # A comment line ends a continuation (pip does the same) and adds nothing to it.
-            if pending:
-                yield start, _uncomment("".join(pending))
-                pending = []
-            continue
-        if not pending:
-            start = number
-        if raw.endswith("\\"):
-            pending.append(raw[:-1])
-            continue
-        pending.append(raw)
-        yield start, _uncomment("".join(pending))
-        pending = []
-    if pending:
-        yield start, _uncomment("".join(pending))
-
-
-def _uncomment(line: str) -> str:
-    return _COMMENT.sub("", line).strip()
 
 
 @dataclass(slots=True)
@@ -146,7 +99,9 @@ class _Reader:
             if option[:2] in ("-r", "-c", "-e") and len(option) > 2 and not option.startswith("--"):
                 option, value = option[:2], option[2:]  # "-rbase.txt"
             takes_value = (
-                option in _INCLUDES or option in _VALUED_OPTIONS or option in ("-e", "--editable")
+                option in INCLUDE_OPTIONS
+                or option in VALUED_OPTIONS
+                or option in ("-e", "--editable")
             )
             if takes_value and not value:
                 i += 1
@@ -157,12 +112,12 @@ class _Reader:
                     return
                 value = tokens[i]
             i += 1
-            if option in _INCLUDES:
-                nested = constraint or _INCLUDES[option] == "constraint"
+            if option in INCLUDE_OPTIONS:
+                nested = constraint or INCLUDE_OPTIONS[option] == "constraint"
                 self._include(value, number, base, display, nested, stack)
             elif option in ("-e", "--editable"):
                 self._direct_reference(value, number, display, constraint)
-            elif option not in _VALUED_OPTIONS and option not in _FLAG_OPTIONS:
+            elif option not in VALUED_OPTIONS and option not in FLAG_OPTIONS:
                 self._issue(
                     display, number, f"unknown option {quote(option)}", IssueKind.UNPARSABLE
                 )
@@ -177,7 +132,7 @@ class _Reader:
         i = 0
         while i < len(options):
             option, _, value = options[i].partition("=")
-            if option not in _PER_REQUIREMENT:
+            if option not in PER_REQUIREMENT_OPTIONS:
                 self._issue(
                     display,
                     number,
@@ -191,7 +146,7 @@ class _Reader:
             if option == "--hash" and value:
                 hashes.append(value)
             i += 1
-        if _is_direct_reference(spec):
+        if is_direct_reference(spec):
             self._direct_reference(spec, number, display, constraint)
             return
         dependency, issue = parse_requirement(
@@ -205,7 +160,7 @@ class _Reader:
     def _direct_reference(self, spec: str, number: int, display: str, constraint: bool) -> None:
         url, _, marker = spec.partition("; ")
         url = url.strip()
-        name = _name_of_reference(url)
+        name = name_of_reference(url)
         self.result.issues.append(unverifiable(display, number, name, url))
         if name is None:
             return
@@ -335,41 +290,6 @@ def _narrow(requirement: Dependency, constraint: Dependency) -> Dependency:
     )
 
 
-def _is_direct_reference(spec: str) -> bool:
-    """A bare URL, VCS reference, archive or local path rather than ``name[...] spec``."""
-    head = spec.split(";", 1)[0].strip()
-    if _NAMED_URL.match(head):
-        return False  # PEP 508 "name[extras] @ url": packaging reads it
-    lower = head.lower()
-    return (
-        "://" in head
-        or lower.startswith(_VCS_PREFIXES)
-        or head.startswith((".", "/", "~", "\\"))
-        or "/" in head
-        or "\\" in head
-        or lower.endswith(_ARCHIVE_SUFFIXES)
-    )
-
-
-_NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
-_EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
-_DIST_FILE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._]*?)-\d")
-
-
-def _name_of_reference(url: str) -> str | None:
-    """The project name a direct reference names, from ``#egg=`` or an archive's file name."""
-    egg = _EGG.search(url)
-    if egg:
-        return egg.group(1)
-    file_name = url.split("#", 1)[0].split("?", 1)[0].rstrip("/").replace("\\", "/")
-    file_name = file_name.rsplit("/", 1)[-1]
-    if file_name.lower().endswith(_ARCHIVE_SUFFIXES):
-        match = _DIST_FILE.match(file_name)
-        if match:
-            return match.group(1)
-    return None
-
-
 def _display_join(display: str, target: str) -> str:
     target = target.replace("\\", "/")
     if posixpath.isabs(target):
@@ -413,39 +333,6 @@ def parse_requirement_lines(
         root=root.resolve() if root is not None else None,
         result=SourceResult(format),
     )
-    cleaned = ((number, _uncomment(line)) for number, line in lines)
+    cleaned = ((number, uncomment(line)) for number, line in lines)
     reader.read_lines(cleaned, base=base.resolve(), display=display, constraint=False, stack=())
     return reader.finish()
-
-
-def looks_like_requirements(text: str) -> tuple[int, int]:
-    """Count ``(valid, invalid)`` entries in requirements text, for detection.
-
-    An option line pip knows and a parsable requirement or reference are valid; anything else
-    (prose, another format) is not.
-    """
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    valid = invalid = 0
-    for _number, line in logical_lines(text):
-        if not line:
-            continue
-        if line.startswith("-"):
-            option = line.split()[0].partition("=")[0]
-            known = option[:2] in ("-r", "-c", "-e", "-i", "-f") or option in (
-                _VALUED_OPTIONS | _FLAG_OPTIONS | {"--requirement", "--constraint", "--editable"}
-            )
-            valid, invalid = (valid + 1, invalid) if known else (valid, invalid + 1)
-            continue
-        spec = " ".join(t for t in line.split() if not t.startswith("--hash"))
-        spec = spec.split(" --", 1)[0]
-        if "://" in spec or spec.lower().startswith(_VCS_PREFIXES):
-            valid += 1
-            continue
-        try:
-            Requirement(spec)
-        except InvalidRequirement:
-            invalid += 1
-        else:
-            valid += 1
-    return valid, invalid
