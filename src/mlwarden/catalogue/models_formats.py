@@ -200,8 +200,8 @@ define(
     off on load, `safe_mode=True` notwithstanding in affected versions.
     """,
     """
-    Do not load the model. Upgrade Keras to 3.12 or later and still refuse models whose config
-    names modules outside Keras.
+    Do not load the model. Keep Keras at its latest release (each of these bypasses was fixed in
+    turn) and still refuse models whose config names modules outside Keras.
     """,
     cwe=(94, 502),
     owasp_ml=_SUPPLY_CHAIN,
