@@ -78,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODULE.NAME",
         help="also admit this global (repeatable)",
     )
+
+    db = sub.add_parser("db", help="manage the vulnerability database (OSV advisories)")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_update = db_sub.add_parser(
+        "update", help="download OSV's PyPI advisories, or import a local copy, and compile them"
+    )
+    db_update.add_argument(
+        "--from",
+        dest="source",
+        metavar="PATH_OR_URL",
+        help="an OSV all.zip or a directory of OSV records (default: download OSV's PyPI export)",
+    )
+    db_update.add_argument("--db", type=Path, help="compiled database to write (default: cache)")
+    db_status = db_sub.add_parser("status", help="show what the vulnerability database holds")
+    db_status.add_argument(
+        "--db", type=Path, help="database to describe: compiled file, OSV directory or zip"
+    )
     return parser
 
 
@@ -96,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mlwarden.commands.convert import run_convert
 
             return run_convert(args)
+        if args.command == "db":
+            from mlwarden.commands.db import run_db
+
+            return run_db(args)
     except UsageError as exc:
         print(f"mlwarden: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -42,7 +42,7 @@ from mlwarden.scanners.deps.matching import (
     match,
     select_fix,
 )
-from mlwarden.scanners.deps.osv import Advisory
+from mlwarden.scanners.deps.osv import Advisory, parse_version
 
 CURATED_SOURCE = "curated ML advisories shipped with mlwarden"
 
@@ -231,17 +231,26 @@ class AdvisoryDatabase:
         """The vulnerable versions a range admits, with their vulnerabilities.
 
         The versions considered are those the package's advisories name (range events and
-        versions lists); a version counts when ``specifier`` contains it under PEP 440's
-        rules (pre-releases only when the specifier names one). ``ValueError`` for a
-        specifier that is not PEP 440.
+        versions lists) and those the specifier names itself (``>=2.0`` admits ``2.0``); a
+        version counts when ``specifier`` contains it under PEP 440's rules (pre-releases only
+        when the specifier names one). Sorted by version. ``ValueError`` for a specifier that
+        is not PEP 440.
         """
         try:
             spec = SpecifierSet(specifier)
         except InvalidSpecifier:
             raise ValueError(f"not a PEP 440 version specifier: {specifier!r}") from None
         records = self.records(name)
+        if not records:
+            return []
+        candidates = {parse_version(v): v for v in affected_versions(records)}
+        for clause in spec:
+            bound = parse_version(clause.version)
+            if bound is not None and clause.operator in ("==", "===", ">=", "~=", "<="):
+                candidates.setdefault(bound, clause.version)
         found = []
-        for version in affected_versions(records):
+        for key in sorted(k for k in candidates if k is not None):
+            version = candidates[key]
             if spec.contains(version):
                 vulnerabilities = match(records, version)
                 if vulnerabilities:
