@@ -50,10 +50,19 @@ _COMPRESSED_MAGICS = (
     b"ZF0x",  # joblib before 0.10: "ZF", a hexadecimal length, then a zlib stream
 )
 
-# Opcodes a pickle of protocol 0 or 1 can start with: ones that push onto an empty stack.
-# Opcodes that need a mark, a memo entry or stack items (``d``, ``l``, ``h``, ``g``, ``R``...)
-# cannot come first, which keeps ordinary text from looking like a pickle.
-_PICKLE_V0_START = frozenset(b"(}])NILJKMFGSTUVXcP")
+
+def _empty_stack_opcodes() -> frozenset[int]:
+    # Opcodes that can run on an empty stack: the only ones a pickle can start with. Opcodes
+    # that need a mark, a memo entry or stack items (``d``, ``l``, ``h``, ``g``, ``R``...)
+    # cannot come first, which keeps ordinary text from looking like a pickle.
+    import pickletools
+
+    return frozenset(
+        op.code.encode("latin-1")[0] for op in pickletools.opcodes if not op.stack_before
+    )
+
+
+_PICKLE_START = _empty_stack_opcodes()
 
 
 def sniff(head: bytes, name: str = "") -> Kind:
@@ -71,7 +80,9 @@ def sniff(head: bytes, name: str = "") -> Kind:
         return Kind.HDF5
     if head.startswith(b"GGUF"):
         return Kind.GGUF
-    if len(head) >= 262 and head[257:262] == b"ustar":
+    if _is_hdf5_with_userblock(head):
+        return Kind.HDF5
+    if _is_tar(head):
         return Kind.TAR
     if head.startswith(_COMPRESSED_MAGICS) or _is_zlib(head) or _is_lzma_alone(head):
         return Kind.COMPRESSED
@@ -96,13 +107,14 @@ def sniff(head: bytes, name: str = "") -> Kind:
 def looks_like_pickle(head: bytes) -> bool:
     """Whether these bytes start a pickle of any protocol.
 
-    Protocol 2 and later start with ``PROTO n``. Protocols 0 and 1 have no header, so the
-    first opcodes are decoded (decoding never runs anything) and must form a plausible start.
+    There is no reliable header: ``PROTO`` is optional, and loaders accept any version number
+    in it, a leading ``FRAME`` or any opcode that works on an empty stack. So the first opcodes
+    are decoded (decoding never runs anything) and must form a plausible stack program.
     """
-    if len(head) >= 2 and head[0] == 0x80:
-        return 2 <= head[1] <= 5
-    if not head or head[0] not in _PICKLE_V0_START:
+    if not head or head[0] not in _PICKLE_START:
         return False
+    if head[0] == 0x80 and len(head) >= 2 and 2 <= head[1] <= 5:
+        return True  # what every pickler of protocol 2 and later writes
     return _plausible_v0(head)
 
 
@@ -138,6 +150,9 @@ def _plausible_v0(head: bytes) -> bool:
             if opcode.name == "MARK":
                 marks.append(depth)
                 continue
+            if opcode.name in ("PROTO", "FRAME"):
+                count -= 1  # headers say nothing about plausibility
+                continue
             depth += len(opcode.stack_after)
             if opcode.name == "STOP":
                 return count >= 2
@@ -168,8 +183,42 @@ def _is_zlib(head: bytes) -> bool:
 
 
 def _is_lzma_alone(head: bytes) -> bool:
-    # The legacy .lzma header: properties byte 0x5D, then a little-endian dictionary size.
-    return len(head) >= 13 and head[0] == 0x5D and head[1:3] == b"\x00\x00"
+    # The legacy .lzma header has no magic: a properties byte (0x5D for the usual lc/lp/pb),
+    # a little-endian dictionary size and the uncompressed size. Confirm by decoding a little.
+    if len(head) < 13 or head[0] != 0x5D:
+        return False
+    import lzma
+
+    try:
+        lzma.LZMADecompressor(lzma.FORMAT_ALONE).decompress(head, max_length=16)
+    except lzma.LZMAError:
+        return False
+    return True
+
+
+def _is_tar(head: bytes) -> bool:
+    # POSIX tar has "ustar" at offset 257; old V7 archives have no magic, so the header
+    # checksum (the byte sum with the checksum field read as spaces) decides.
+    if len(head) < 512:
+        return False
+    if head[257:262] == b"ustar":
+        return True
+    field = head[148:156].replace(b"\x00", b" ").strip()
+    if not field or not all(48 <= c <= 55 for c in field):
+        return False
+    stored = int(field, 8)
+    computed = sum(head[:148]) + 8 * 32 + sum(head[156:512])
+    return stored == computed and head[0] != 0 and head[100:108].strip(b" \x00") != b""
+
+
+def _is_hdf5_with_userblock(head: bytes) -> bool:
+    # HDF5 allows a user block of 512, 1024, 2048... bytes before the superblock.
+    offset = 512
+    while offset + len(HDF5_MAGIC) <= len(head):
+        if head[offset : offset + len(HDF5_MAGIC)] == HDF5_MAGIC:
+            return True
+        offset *= 2
+    return False
 
 
 def _is_safetensors(head: bytes) -> bool:
@@ -190,7 +239,10 @@ def _is_json_start(text: bytes) -> bool:
         # must see it (a crash here would end the whole scan).
         return True
     except json.JSONDecodeError as exc:
-        # A head cut off in the middle of a valid document fails only at its very end.
+        # A head cut off in the middle of a valid document fails only at its very end, or
+        # inside a string that runs past it (a long chat template).
+        if exc.msg.startswith("Unterminated string") and len(text) >= HEAD_BYTES - 64:
+            return True
         return exc.pos >= len(text.decode("utf-8", "replace")) - 64 and exc.pos > 1
 
 
@@ -208,22 +260,84 @@ def _sniff_dependency_file(head: bytes, name: str) -> Kind | None:
     return Kind(found) if found is not None else None
 
 
+#: Top-level fields of an ONNX ``ModelProto`` and their wire types (0 varint, 2 length).
+_ONNX_FIELDS = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2}
+#: Top-level fields of a TensorFlow ``SavedModel``: schema version and meta graphs.
+_SAVEDMODEL_FIELDS = {1: 0, 2: 2}
+
+
+def _top_level_fields(head: bytes) -> list[tuple[int, int, int]] | None:
+    """``(field, wire type, length or value)`` of the top-level protobuf fields in ``head``.
+
+    Stops at the first field that runs past the head. ``None`` when the bytes are not a valid
+    protobuf prefix (a bad wire type, field 0, an overlong varint).
+    """
+
+    def varint(pos: int) -> tuple[int, int] | None:
+        value = shift = 0
+        while pos < len(head) and shift < 64:
+            byte = head[pos]
+            value |= (byte & 0x7F) << shift
+            pos += 1
+            if not byte & 0x80:
+                return value, pos
+            shift += 7
+        return None
+
+    fields: list[tuple[int, int, int]] = []
+    pos = 0
+    while pos < len(head) and len(fields) < 32:
+        tag = varint(pos)
+        if tag is None:
+            break
+        key, pos = tag
+        number, wire = key >> 3, key & 7
+        if number == 0 or wire not in (0, 1, 2, 5):
+            return None
+        if wire == 0:
+            value = varint(pos)
+            if value is None:
+                break
+            fields.append((number, wire, value[0]))
+            pos = value[1]
+        elif wire == 2:
+            length = varint(pos)
+            if length is None:
+                break
+            fields.append((number, wire, length[0]))
+            pos = length[1] + length[0]
+        else:
+            fields.append((number, wire, 0))
+            pos += 8 if wire == 1 else 4
+    return fields
+
+
 def _sniff_protobuf(head: bytes, name: str) -> Kind | None:
     """ONNX and SavedModel files are protobuf messages with no magic number.
 
-    Both start with field 1 as a varint (``0x08``). An ONNX ``ModelProto`` carries its IR
-    version there (3 and up) and soon a producer name or graph; a ``SavedModel`` carries schema
-    version 1 followed by its meta graphs (field 2). The name breaks remaining ties.
+    The top-level fields in the head must all be fields of the message with their wire types,
+    in any order (writers need not put ``ir_version`` first). A ``SavedModel`` has only a
+    schema version (1) and meta graphs (2, large); an ONNX ``ModelProto`` has more fields, and
+    its field 2 is a short producer name. The name (``.onnx``, ``.pb``) breaks remaining ties.
     """
     lower = name.lower()
-    if len(head) < 4 or head[0] != 0x08:
+    if len(head) < 4:
         return None
-    version = head[1]
-    # After ir_version: producer_name, producer_version, domain, model_version, doc_string,
-    # graph or opset_import (fields 2-8), whichever the exporter set first.
-    onnx_next = (0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42)
-    if lower.endswith(".onnx") or (3 <= version <= 30 and head[2] in onnx_next):
+    fields = _top_level_fields(head)
+    if not fields:
+        return None
+    numbers = {number for number, _wire, _value in fields}
+    onnx = all(_ONNX_FIELDS.get(n) == w for n, w, _v in fields)
+    savedmodel = all(_SAVEDMODEL_FIELDS.get(n) == w for n, w, _v in fields)
+    if lower.endswith(".onnx") and onnx:
         return Kind.ONNX
-    if lower.endswith(".pb") or (version == 1 and head[2] == 0x12):
+    if lower.endswith(".pb") and savedmodel:
         return Kind.TF_SAVEDMODEL
+    if savedmodel and 2 in numbers:
+        meta_graph_len = max(v for n, _w, v in fields if n == 2)
+        version = next((v for n, _w, v in fields if n == 1), 1)
+        if version == 1 and meta_graph_len > 256:
+            return Kind.TF_SAVEDMODEL
+    if onnx and (numbers & {7, 8}) and len(fields) >= 2:
+        return Kind.ONNX
     return None
