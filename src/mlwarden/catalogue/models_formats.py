@@ -157,6 +157,29 @@ define(
     ),
 )
 
+define(
+    "MW154",
+    "tf-asset-outside-model-dir",
+    "TensorFlow asset path points outside the SavedModel",
+    Severity.HIGH,
+    "model",
+    """
+    A SavedModel's `asset_file_def` names files (vocabularies, lookup tables) that the loader
+    joins to the `assets/` directory and feeds to the graph. A name that is absolute or climbs
+    with `..` makes the model read an arbitrary file when it is loaded.
+    """,
+    """
+    Do not load the model. Asset names must be plain file names inside `assets/`.
+    """,
+    cwe=(22,),
+    owasp_ml=_SUPPLY_CHAIN,
+    atlas=("AML.T0010.003", "AML.T0025"),
+    references=(
+        "https://www.tensorflow.org/guide/saved_model",
+        _TF_SECURITY,
+    ),
+)
+
 # --- Keras (MW160-169) ---------------------------------------------------------------------
 
 define(

@@ -66,13 +66,17 @@ def function(name: str, *nodes: bytes) -> bytes:
     return ld(1, signature) + b"".join(ld(3, n) for n in nodes)  # FunctionDef
 
 
-def saved_model(graph_nodes: list[bytes], functions: list[bytes] | None = None) -> bytes:
+def saved_model(
+    graph_nodes: list[bytes], functions: list[bytes] | None = None, assets: tuple[str, ...] = ()
+) -> bytes:
     library = b"".join(ld(1, f) for f in functions or [])
     graph = b"".join(ld(1, n) for n in graph_nodes) + ld(2, library) + ld(4, vi(1, 1286))
     meta_info = ld(4, "serve") + ld(5, "2.15.0")
     saver = ld(1, "saver_filename:0") + ld(2, "StatefulPartitionedCall_1:0")
     saver += ld(3, "StatefulPartitionedCall_2") + vi(4, 5) + vi(5, 1) + vi(7, 2)
     meta_graph = ld(1, meta_info) + ld(2, graph) + ld(3, saver)
+    # AssetFileDef: tensor_info (TensorInfo.name) and filename.
+    meta_graph += b"".join(ld(6, ld(1, ld(1, "asset_path:0")) + ld(2, a)) for a in assets)
     return vi(1, 1) + ld(2, meta_graph)
 
 
@@ -240,3 +244,16 @@ def test_other_protobuf_named_pb_is_not_a_finding(tmp_path: Path) -> None:
     # fingerprint.pb: FingerprintDef starts with a uint64 checksum in field 1.
     data = vi(1, 0xFFFFFFFFFFFF) + vi(2, 12345) + vi(3, 678)
     assert _scan(tmp_path, data, "fingerprint.pb") == []
+
+
+def test_asset_inside_model_is_fine(tmp_path: Path) -> None:
+    data = saved_model(benign_graph(), benign_functions(), assets=("vocab.txt",))
+    assert _scan(tmp_path, data) == []
+
+
+@pytest.mark.parametrize("asset", ["../../etc/passwd", "/home/user/.ssh/id_rsa"])
+def test_asset_outside_model(tmp_path: Path, asset: str) -> None:
+    data = saved_model(benign_graph(), benign_functions(), assets=("vocab.txt", asset))
+    findings = _scan(tmp_path, data)
+    assert [(f.rule, f.evidence["asset"]) for f in findings] == [("MW154", asset)]
+    assert findings[0].severity is Severity.HIGH

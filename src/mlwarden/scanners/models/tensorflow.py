@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from mlwarden.findings import Finding, Severity
 from mlwarden.scanners import register
 from mlwarden.scanners.interface import Artifact, ScanContext, Scanner
+from mlwarden.scanners.models.onnx import location_escape
 from mlwarden.scanners.models.protobuf import ProtoField, ProtoMessage, ProtoReader, WireType
 from mlwarden.sniff import Kind
 
@@ -82,7 +83,8 @@ _EXFIL_URL = re.compile(r"^(file|grpc)://", re.IGNORECASE)
 
 # Field numbers.
 _SM_META_GRAPHS = 2
-_MG_GRAPH_DEF = 2
+_MG_GRAPH_DEF, _MG_ASSET_FILE_DEF = 2, 6
+_ASSET_FILENAME = 2
 _GD_NODE, _GD_LIBRARY = 1, 2
 _LIB_FUNCTION = 1
 _FD_SIGNATURE, _FD_NODE_DEF = 1, 3
@@ -135,9 +137,19 @@ class SavedModelScanner(Scanner):
                 max_bytes=context.limits.max_metadata_bytes,
                 tick=context.check_time,
             )
-            scopes = read_saved_model(reader.root())
+            contents = read_saved_model(reader.root())
         # A .pb that is some other message (fingerprint.pb, a GraphDef) reads as no meta graph.
-        for scope in scopes:
+        for asset in contents.assets:
+            why = location_escape(asset)
+            if why is not None:
+                yield self.finding(
+                    artifact,
+                    "MW154",
+                    f"asset file {asset!r} {why}",
+                    evidence={"format": "tf-savedmodel", "asset": asset, "reason": why},
+                    key=asset,
+                )
+        for scope in contents.scopes:
             constants = {n.name: n.constant for n in scope.nodes if n.constant is not None}
             for node in scope.nodes:
                 yield from self._node_findings(artifact, scope, node, constants)
@@ -221,16 +233,32 @@ def _input_node(name: str) -> str:
     return name.lstrip("^").split(":", 1)[0]
 
 
-def read_saved_model(saved_model: ProtoMessage) -> list[TfScope]:
-    """Every graph and function of every meta graph, with its nodes."""
-    scopes: list[TfScope] = []
+@dataclass(slots=True)
+class SavedModelContents:
+    """Every graph and function of every meta graph, and the asset file names."""
+
+    scopes: list[TfScope] = field(default_factory=list)
+    assets: list[str] = field(default_factory=list)
+
+
+def read_saved_model(saved_model: ProtoMessage) -> SavedModelContents:
+    """Walk a ``SavedModel`` message: graphs, library functions, asset file names."""
+    contents = SavedModelContents()
     for f in saved_model.fields():
         if f.number != _SM_META_GRAPHS or f.wire_type is not WireType.LEN:
             continue
         for mg in f.message().fields():
-            if mg.number == _MG_GRAPH_DEF and mg.wire_type is WireType.LEN:
-                scopes.extend(_read_graph(mg.message()))
-    return scopes
+            if mg.wire_type is not WireType.LEN:
+                continue
+            if mg.number == _MG_GRAPH_DEF:
+                contents.scopes.extend(_read_graph(mg.message()))
+            elif mg.number == _MG_ASSET_FILE_DEF:
+                contents.assets.extend(
+                    a.text()
+                    for a in mg.message().fields()
+                    if a.number == _ASSET_FILENAME and a.wire_type is WireType.LEN
+                )
+    return contents
 
 
 def _read_graph(graph: ProtoMessage) -> list[TfScope]:
@@ -313,4 +341,11 @@ def _short(f: ProtoField) -> str:
     return f.head(_EVIDENCE_CHARS).decode("utf-8", "replace")
 
 
-__all__ = ["CHECKPOINT_OPS", "FILE_OPS", "PYTHON_OPS", "SavedModelScanner", "read_saved_model"]
+__all__ = [
+    "CHECKPOINT_OPS",
+    "FILE_OPS",
+    "PYTHON_OPS",
+    "SavedModelContents",
+    "SavedModelScanner",
+    "read_saved_model",
+]
