@@ -173,3 +173,33 @@ def test_version_one_header(tmp_path: Path) -> None:
     path = tmp_path / "v1.gguf"
     path.write_bytes(data)
     assert _scan(path) == []
+
+
+def _raw_v3(strings: list[tuple[str, str]]) -> bytes:
+    data = b"GGUF" + struct.pack("<IQQ", 3, 0, len(strings))
+    for key, value in strings:
+        k, v = key.encode(), value.encode()
+        data += struct.pack("<Q", len(k)) + k + struct.pack("<IQ", 8, len(v)) + v
+    return data
+
+
+def test_duplicate_template_key_fails_closed(tmp_path: Path) -> None:
+    # Which copy a reader keeps differs; a clean first copy must not hide a second one.
+    path = tmp_path / "dup.gguf"
+    path.write_bytes(
+        _raw_v3(
+            [
+                ("tokenizer.chat_template", CHATML),
+                ("tokenizer.chat_template", "{{ lipsum.__globals__ }}"),
+            ]
+        )
+    )
+    findings = _scan(path)
+    assert [f.rule for f in findings] == ["MW002"]
+    assert "duplicate" in findings[0].message
+
+
+def test_raw_v3_template_is_analysed(tmp_path: Path) -> None:
+    path = tmp_path / "raw.gguf"
+    path.write_bytes(_raw_v3([("tokenizer.chat_template", "{{ lipsum.__globals__ }}")]))
+    assert [f.rule for f in _scan(path)] == ["MW170"]

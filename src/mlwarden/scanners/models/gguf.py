@@ -167,14 +167,21 @@ def read_header(stream: IO[bytes], size: int, context: ScanContext) -> GgufHeade
         key = cur.string(wide, None)
         value_type = cur.uint(False)
         keep = None if key.startswith(_TEMPLATE_KEY) else _KEPT_CHARS
+        if key in header.metadata:
+            # Readers differ on which copy wins (a clean template first, a malicious one second).
+            raise FormatError(f"duplicate GGUF metadata key {key!r}")
         header.metadata[key] = _read_value(cur, value_type, wide, keep)
+    names: set[str] = set()
     for _ in range(n_tensors):
-        name = cur.string(wide, _KEPT_CHARS)
+        name = cur.string(wide, None)
         n_dims = cur.uint(False)
         if n_dims > _MAX_DIMS:
             raise FormatError(f"tensor {name!r} has {n_dims} dimensions (at most {_MAX_DIMS})")
         dims = [cur.uint(wide) for _ in range(n_dims)]
         ggml_type = cur.uint(False)
+        if name in names:
+            raise FormatError(f"duplicate GGUF tensor name {name!r}")
+        names.add(name)
         header.tensors.append(GgufTensor(name, dims, ggml_type, cur.uint(True)))
     alignment = header.metadata.get("general.alignment", 32)
     if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
