@@ -203,3 +203,15 @@ def test_raw_v3_template_is_analysed(tmp_path: Path) -> None:
     path = tmp_path / "raw.gguf"
     path.write_bytes(_raw_v3([("tokenizer.chat_template", "{{ lipsum.__globals__ }}")]))
     assert [f.rule for f in _scan(path)] == ["MW170"]
+
+
+def test_deeply_nested_arrays_fail_closed(tmp_path: Path) -> None:
+    data = (
+        b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1) + b"k" + struct.pack("<I", 9)
+    )
+    data += struct.pack("<IQ", 9, 1) * 10_000 + struct.pack("<IQ", 4, 0)
+    path = tmp_path / "nested.gguf"
+    path.write_bytes(data)
+    findings = _scan(path)
+    assert [f.rule for f in findings] == ["MW002"]
+    assert "nested" in findings[0].message

@@ -60,6 +60,7 @@ GGML_BLOCKS: dict[int, tuple[int, int]] = {
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?"}
 _SCALARS |= {10: "<Q", 11: "<q", 12: "<d"}
 _STRING, _ARRAY = 8, 9
+_MAX_ARRAY_DEPTH = 8  # nested arrays: real files have none
 _MAX_DIMS = 4  # GGML_MAX_DIMS: llama.cpp refuses more
 _KEPT_CHARS = 256  # strings kept for evidence (chat templates are kept whole)
 _CHUNK = 1 << 20
@@ -191,7 +192,9 @@ def read_header(stream: IO[bytes], size: int, context: ScanContext) -> GgufHeade
     return header
 
 
-def _read_value(cur: _Cursor, value_type: int, wide: bool, keep: int | None) -> object:
+def _read_value(
+    cur: _Cursor, value_type: int, wide: bool, keep: int | None, depth: int = 0
+) -> object:
     if value_type in _SCALARS:
         return cur.unpack(_SCALARS[value_type])
     if value_type == _STRING:
@@ -210,8 +213,10 @@ def _read_value(cur: _Cursor, value_type: int, wide: bool, keep: int | None) -> 
             # Nested arrays are allowed by the format; each is read (and bounded) the same way.
             if count > (cur.size - cur.pos) // 12:
                 raise FormatError(f"GGUF array of {count} arrays exceeds the file size")
+            if depth >= _MAX_ARRAY_DEPTH:
+                raise FormatError(f"GGUF arrays nested deeper than {_MAX_ARRAY_DEPTH}")
             for _ in range(count):
-                _read_value(cur, _ARRAY, wide, _KEPT_CHARS)
+                _read_value(cur, _ARRAY, wide, _KEPT_CHARS, depth + 1)
         else:
             raise FormatError(f"GGUF array of unknown value type {item_type}")
         return [count]
