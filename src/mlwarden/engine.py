@@ -20,7 +20,11 @@ from mlwarden.scanners.interface import (
     Limits,
     ScanContext,
 )
-from mlwarden.sniff import HEAD_BYTES, Kind, sniff
+from mlwarden.sniff import DEPENDENCY_KINDS, HEAD_BYTES, Kind, sniff
+
+#: How far from its end a zip's end-of-central-directory record can be (its comment is at
+#: most 65,535 bytes).
+ZIP_TAIL_BYTES = 22 + 65_535
 
 #: Directory names never descended into: version-control metadata and virtual environments.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", ".venv-peers", ".tox"})
@@ -30,7 +34,7 @@ PARALLEL_THRESHOLD = 16
 
 #: Kinds that are model or archive formats: an artifact of these kinds that cannot be read
 #: completely is a finding (it could not be shown safe), not only an error.
-FAIL_CLOSED_KINDS = frozenset(Kind) - {Kind.UNKNOWN, Kind.JSON}
+FAIL_CLOSED_KINDS = frozenset(Kind) - {Kind.UNKNOWN, Kind.JSON} - DEPENDENCY_KINDS
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -117,7 +121,7 @@ def _nested(context: ScanContext) -> Callable[[Artifact], Iterator[Finding]]:
             with artifact.open() as stream:
                 artifact.head = _read_head(stream)
         if artifact.kind is Kind.UNKNOWN:
-            artifact.kind = sniff(artifact.head, artifact.name)
+            artifact.kind = sniff(artifact.head, artifact.member or artifact.name)
         context.check_time()
         yield from scan_artifact(artifact, context)
 
@@ -140,51 +144,90 @@ def scan_file(
         result.errors.append(ScanError(display, f"cannot read: {exc.strerror or exc}"))
         return result
     result.size = size
-    result.kind = sniff(head, path.name)
-    if not scanners_for(result.kind):
+    result.kind = sniff(head, str(path))
+    kinds = [result.kind]
+    if result.kind is not Kind.ZIP and _has_zip_tail(path, size):
+        # Data in front of a zip (a script, a pickle) hides it from a sniff of the head, but
+        # zipfile-based loaders (Keras, numpy.load) find the archive from its end.
+        kinds.append(Kind.ZIP)
+    kinds = [k for k in kinds if scanners_for(k)]
+    if not kinds:
         return result
 
     def opener() -> IO[bytes]:
         return path.open("rb")
 
-    artifact = Artifact(
-        path=display,
-        kind=result.kind,
-        size=size,
-        opener=opener,
-        head=head,
-        fs_path=str(path),
-    )
-    context = ScanContext(limits=limits or Limits(), options=dict(options or {}))
-    context.nested = _nested(context)
-    try:
-        result.findings.extend(scan_artifact(artifact, context))
-    except LimitExceeded as exc:
-        result.findings.append(_limit_finding(artifact, exc))
-    except Exception as exc:  # fail closed: a scanner bug must not pass a file as clean
-        result.errors.append(ScanError(display, f"internal error: {type(exc).__name__}: {exc}"))
-        result.findings.append(
-            _incomplete_finding(artifact, f"internal error: {type(exc).__name__}", "engine")
+    for kind in kinds:
+        artifact = Artifact(
+            path=display, kind=kind, size=size, opener=opener, head=head, fs_path=str(path)
         )
+        context = ScanContext(limits=limits or Limits(), options=dict(options or {}))
+        context.nested = _nested(context)
+        try:
+            result.findings.extend(scan_artifact(artifact, context))
+        except LimitExceeded as exc:
+            result.findings.append(_limit_finding(artifact, exc))
+        except Exception as exc:  # fail closed: a scanner bug must not pass a file as clean
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            result.errors.append(ScanError(display, message))
+            result.findings.append(
+                _incomplete_finding(artifact, f"internal error: {type(exc).__name__}", "engine")
+            )
     result.findings = dedupe(result.findings)
     return result
 
 
+def _has_zip_tail(path: Path, size: int) -> bool:
+    """Whether the file ends with a zip end-of-central-directory record (one short read)."""
+    if size < 22:
+        return False
+    try:
+        with path.open("rb") as stream:
+            stream.seek(max(0, size - ZIP_TAIL_BYTES))
+            tail = stream.read(ZIP_TAIL_BYTES)
+    except OSError:
+        return False
+    return ends_with_zip_directory(tail)
+
+
+def ends_with_zip_directory(tail: bytes) -> bool:
+    """Whether ``tail`` (the last bytes of a file) ends exactly with a zip's end record.
+
+    The record's comment length must reach the very end, the way zipfile-based loaders find
+    it; an archive member that is itself a zip (inside a padded tar, say) does not count.
+    """
+    at = tail.rfind(b"PK\x05\x06")
+    while at >= 0:
+        if len(tail) - at >= 22:
+            comment = int.from_bytes(tail[at + 20 : at + 22], "little")
+            if at + 22 + comment == len(tail):
+                return True
+        at = tail.rfind(b"PK\x05\x06", 0, at)
+    return False
+
+
 def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None) -> list[Finding]:
     """Scan an in-memory artifact (used by tests, fuzzing and embedding applications)."""
-    artifact = Artifact(
-        path=name,
-        kind=sniff(data[:HEAD_BYTES], name),
-        size=len(data),
-        opener=lambda: io.BytesIO(data),
-        head=data[:HEAD_BYTES],
-    )
-    context = ScanContext(limits=limits or Limits())
-    context.nested = _nested(context)
-    try:
-        return dedupe(scan_artifact(artifact, context))
-    except LimitExceeded as exc:
-        return [_limit_finding(artifact, exc)]
+    kind = sniff(data[:HEAD_BYTES], name)
+    kinds = [kind]
+    if kind is not Kind.ZIP and ends_with_zip_directory(data[-ZIP_TAIL_BYTES:]):
+        kinds.append(Kind.ZIP)
+    findings: list[Finding] = []
+    for each in kinds:
+        artifact = Artifact(
+            path=name,
+            kind=each,
+            size=len(data),
+            opener=lambda: io.BytesIO(data),
+            head=data[:HEAD_BYTES],
+        )
+        context = ScanContext(limits=limits or Limits())
+        context.nested = _nested(context)
+        try:
+            findings.extend(scan_artifact(artifact, context))
+        except LimitExceeded as exc:
+            findings.append(_limit_finding(artifact, exc))
+    return dedupe(findings)
 
 
 def _scan_one(job: tuple[str, Path, Limits, dict[str, object]]) -> FileResult:

@@ -39,6 +39,19 @@ class Kind(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+#: Kinds that declare dependencies rather than hold a model.
+DEPENDENCY_KINDS = frozenset(
+    {
+        Kind.REQUIREMENTS,
+        Kind.PYPROJECT,
+        Kind.POETRY_LOCK,
+        Kind.UV_LOCK,
+        Kind.PIPFILE_LOCK,
+        Kind.PYLOCK,
+        Kind.CONDA_ENV,
+    }
+)
+
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 _COMPRESSED_MAGICS = (
