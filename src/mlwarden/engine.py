@@ -20,7 +20,7 @@ from mlwarden.scanners.interface import (
     Limits,
     ScanContext,
 )
-from mlwarden.sniff import DEPENDENCY_KINDS, HEAD_BYTES, Kind, sniff
+from mlwarden.sniff import DEPENDENCY_KINDS, HDF5_MAGIC, HEAD_BYTES, Kind, sniff
 
 #: How far from its end a zip's end-of-central-directory record can be (its comment is at
 #: most 65,535 bytes).
@@ -145,6 +145,8 @@ def scan_file(
         return result
     result.size = size
     result.kind = sniff(head, str(path))
+    if result.kind is Kind.UNKNOWN and _has_hdf5_superblock(path, size):
+        result.kind = Kind.HDF5
     kinds = [result.kind]
     if result.kind is not Kind.ZIP and _has_zip_tail(path, size):
         # Data in front of a zip (a script, a pickle) hides it from a sniff of the head, but
@@ -190,6 +192,25 @@ def _has_zip_tail(path: Path, size: int) -> bool:
     return ends_with_zip_directory(tail)
 
 
+def _has_hdf5_superblock(path: Path, size: int) -> bool:
+    """Whether an HDF5 superblock follows a user block longer than the sniffed head.
+
+    User blocks are powers of two from 512 bytes; h5py (and so Keras) finds the superblock at
+    any of them. Only those offsets are read, a few bytes each.
+    """
+    offset = HEAD_BYTES
+    try:
+        with path.open("rb") as stream:
+            while offset + len(HDF5_MAGIC) <= size:
+                stream.seek(offset)
+                if stream.read(len(HDF5_MAGIC)) == HDF5_MAGIC:
+                    return True
+                offset *= 2
+    except OSError:
+        return False
+    return False
+
+
 def ends_with_zip_directory(tail: bytes) -> bool:
     """Whether ``tail`` (the last bytes of a file) ends exactly with a zip's end record.
 
@@ -209,6 +230,8 @@ def ends_with_zip_directory(tail: bytes) -> bool:
 def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None) -> list[Finding]:
     """Scan an in-memory artifact (used by tests, fuzzing and embedding applications)."""
     kind = sniff(data[:HEAD_BYTES], name)
+    if kind is Kind.UNKNOWN and _hdf5_in_bytes(data):
+        kind = Kind.HDF5
     kinds = [kind]
     if kind is not Kind.ZIP and ends_with_zip_directory(data[-ZIP_TAIL_BYTES:]):
         kinds.append(Kind.ZIP)
@@ -228,6 +251,15 @@ def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None)
         except LimitExceeded as exc:
             findings.append(_limit_finding(artifact, exc))
     return dedupe(findings)
+
+
+def _hdf5_in_bytes(data: bytes) -> bool:
+    offset = HEAD_BYTES
+    while offset + len(HDF5_MAGIC) <= len(data):
+        if data[offset : offset + len(HDF5_MAGIC)] == HDF5_MAGIC:
+            return True
+        offset *= 2
+    return False
 
 
 def _scan_one(job: tuple[str, Path, Limits, dict[str, object]]) -> FileResult:

@@ -17,7 +17,6 @@ import struct
 import tarfile
 import zipfile
 
-import pytest
 from fuzz_oracle import FUZZ, scan_soundly
 from fuzz_seeds import MARKER, torch_checkpoint
 from hypothesis import given
@@ -172,11 +171,6 @@ def test_dangerous_call_is_never_passed_as_clean(pickled: bytes, data: st.DataOb
 UNUSUAL_HEADERS = (b"\x80\x00", b"\x80\x01", b"", b"\x8f0", b"\x8a\x01\x010", b"M\x01\x000")
 
 
-@pytest.mark.xfail(
-    reason="pickles opening with PROTO 0/1, with a protocol-4 opcode and no PROTO, or with a "
-    "FRAME are sniffed as unknown and not scanned, alone or as a torch data.pkl",
-    strict=False,
-)
 @FUZZ
 @given(pickled=dangerous_pickles(UNUSUAL_HEADERS), data=st.data())
 def test_pickles_with_unusual_openings_are_never_passed_as_clean(
@@ -188,11 +182,6 @@ def test_pickles_with_unusual_openings_are_never_passed_as_clean(
     assert serious, f"nothing high in {' > '.join(layers) or 'plain pickle'}: {findings}"
 
 
-@pytest.mark.xfail(
-    reason="a zip with bytes before its first local header is sniffed as unknown, though "
-    "zipfile (and so Keras for .keras files) reads it",
-    strict=False,
-)
 @FUZZ
 @given(prefix=st.binary(min_size=1, max_size=512), pickled=dangerous_pickles())
 def test_zips_with_a_prefix_are_never_passed_as_clean(prefix: bytes, pickled: bytes) -> None:

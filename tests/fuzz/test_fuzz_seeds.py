@@ -38,13 +38,8 @@ def _all_seeds() -> list[Seed]:
 
 SEEDS = _all_seeds()
 
+
 #: Clean seeds that are still reported high, each a known false positive to fix.
-KNOWN_FALSE_POSITIVES = {
-    "scripted.pt": "TorchScript pickles restore __torch__ classes and call "
-    "torch.jit._pickle.build_intlist in .debug_pkl; both are reported as dangerous",
-}
-
-
 @pytest.mark.parametrize("seed", SEEDS, ids=[s.name for s in SEEDS])
 def test_seed_is_sniffed_as_its_kind(seed: Seed) -> None:
     assert sniff(seed.data[:HEAD_BYTES], seed.name) is seed.kind
@@ -58,8 +53,6 @@ def test_seed_scans_soundly_and_clean_seeds_scan_clean(seed: Seed) -> None:
         pytest.skip(f"no scanner registered for {seed.kind.value} yet")
     if seed.benign:
         serious = [(f.rule, f.message) for f in findings if f.severity >= Severity.HIGH]
-        if serious and seed.name in KNOWN_FALSE_POSITIVES:
-            pytest.xfail(KNOWN_FALSE_POSITIVES[seed.name])
         assert serious == []
     else:
         assert any(f.severity >= Severity.MEDIUM for f in findings), findings

@@ -3,8 +3,6 @@ that content sniffing could take for unknown bytes.
 
 Each test builds a form that the named loader reads (checked once by hand with harmless
 content, never here) around a payload, and asserts that the scan does not pass it as clean.
-Forms that are missed today are marked ``xfail`` with what is missed, so that fixing the
-sniffer turns them into passes.
 """
 
 from __future__ import annotations
@@ -37,11 +35,6 @@ def _serious(findings: list) -> list:  # type: ignore[type-arg]
     return [f for f in findings if f.severity >= Severity.HIGH]
 
 
-@pytest.mark.xfail(
-    reason="JSON whose first 4 KiB end inside a string longer than 64 characters is sniffed "
-    "as unknown, so Hugging Face configs with long values (chat templates) are not scanned",
-    strict=False,
-)
 @FUZZ
 @given(padding=st.integers(0, 12_000), template_first=st.booleans())
 def test_tokenizer_configs_of_any_length_are_scanned(padding: int, template_first: bool) -> None:
@@ -56,11 +49,6 @@ def test_tokenizer_configs_of_any_length_are_scanned(padding: int, template_firs
     assert any(f.rule == "MW170" for f in findings), findings
 
 
-@pytest.mark.xfail(
-    reason="an LZMA-alone stream with a dictionary under 64 KiB is sniffed as unknown; "
-    "joblib.load reads it (its prefix test is only 5d 00)",
-    strict=False,
-)
 @pytest.mark.parametrize("dict_size", [0x1000, 0x1800, 0x8000, 0xC000])
 def test_lzma_streams_with_small_dictionaries_are_scanned(dict_size: int) -> None:
     filters = [{"id": lzma.FILTER_LZMA1, "dict_size": dict_size}]
@@ -81,11 +69,6 @@ def _v7_tar(name: str, data: bytes) -> bytes:
     return bytes(raw)
 
 
-@pytest.mark.xfail(
-    reason="a tar without the ustar magic (the V7 layout, which tarfile and so torch's legacy "
-    "tar loader read) is sniffed as unknown",
-    strict=False,
-)
 @pytest.mark.parametrize("member", ["storages", "pickle", "data.pkl"])
 def test_tars_without_ustar_magic_are_scanned(member: str) -> None:
     archive = _v7_tar(member, PAYLOAD)
@@ -125,11 +108,6 @@ def _with_user_block(h5: bytes, size: int) -> bytes:
     return b"#" * size + raw[size:]
 
 
-@pytest.mark.xfail(
-    reason="an HDF5 file with a user block (superblock at 512, 1024, ...) is sniffed as "
-    "unknown; h5py, and so Keras's legacy .h5 loader, reads it",
-    strict=False,
-)
 @pytest.mark.parametrize("size", [512, 4096])
 def test_hdf5_with_a_user_block_is_scanned(size: int) -> None:
     files = keras_files()
@@ -145,22 +123,12 @@ def _fields_in_another_order(message: bytes) -> bytes:
     return message[2:] + message[:2]
 
 
-@pytest.mark.xfail(
-    reason="an ONNX model whose first field is not ir_version is sniffed as unknown, even "
-    "named .onnx; onnx.load and ONNX Runtime read fields in any order",
-    strict=False,
-)
 @pytest.mark.parametrize("name", ["model.onnx", "model.bin"])
 def test_onnx_models_with_fields_in_any_order_are_scanned(name: str) -> None:
     model = _fields_in_another_order(onnx_seeds()[1].data)
     assert any(f.rule == "MW140" for f in scan_soundly(model, name))
 
 
-@pytest.mark.xfail(
-    reason="a saved_model.pb without its schema version first (absent, or later in the "
-    "message) is sniffed as unknown",
-    strict=False,
-)
 @pytest.mark.parametrize("form", ["without-version", "version-last"])
 def test_saved_models_with_fields_in_any_order_are_scanned(form: str) -> None:
     message = saved_model_pb()
