@@ -246,6 +246,23 @@ _dangerous.update(
         "cgitb.handler": _SHELL,
         "site.main": _PACKAGES,
         "site.addsitedir": _PACKAGES,
+        # Library functions that evaluate or deserialise what they are given.
+        "sympy.sympify": _ref("evaluates its string argument as Python code"),
+        "sympy.core.sympify.sympify": _ref("evaluates its string argument as Python code"),
+        "sympy.parsing.sympy_parser.parse_expr": _ref("evaluates its string argument"),
+        "yaml.load": _ref("constructs arbitrary Python objects from YAML tags", "CVE-2017-18342"),
+        "yaml.unsafe_load": _ref("constructs arbitrary Python objects from YAML tags"),
+        "yaml.full_load": _ref("constructs Python objects from YAML tags", "CVE-2020-14343"),
+        "yaml.load_all": _ref("constructs arbitrary Python objects from YAML tags"),
+        "yaml.unsafe_load_all": _ref("constructs arbitrary Python objects from YAML tags"),
+        "pandas.read_pickle": _NESTED,
+        "pandas.io.pickle.read_pickle": _NESTED,
+        "logging.FileHandler": _ref("creates or truncates a file at a path", "CVE-2026-56304"),
+        "logging.handlers.RotatingFileHandler": _FILES,
+        "logging.handlers.TimedRotatingFileHandler": _FILES,
+        "logging.handlers.WatchedFileHandler": _FILES,
+        "asyncio.create_subprocess_shell": _SPAWN,
+        "asyncio.create_subprocess_exec": _SPAWN,
     }
 )
 
