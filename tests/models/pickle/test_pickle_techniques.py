@@ -218,6 +218,15 @@ def test_attrgetter_and_methodcaller_resolve_full_path() -> None:
         ("io", "open"),
         ("_io", "FileIO"),
         ("codecs", "open"),
+        ("sympy", "sympify"),
+        ("yaml", "unsafe_load"),
+        ("yaml", "load"),
+        ("pandas", "read_pickle"),
+        ("asyncio", "create_subprocess_shell"),
+        ("logging", "FileHandler"),
+        ("imaplib", "IMAP4_stream"),
+        ("_pyrepl.pager", "pipe_pager"),
+        ("pydoc", "pipepager"),
     ],
 )
 @pytest.mark.parametrize("opcode", ["GLOBAL", "STACK_GLOBAL"])
