@@ -62,12 +62,7 @@ def _load() -> None:
         return
     _loaded = True
     for module in BUILTIN_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            # A family still being built is simply absent; anything else is a real error.
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
     if os.environ.get("MLWARDEN_DISABLE_PLUGINS", "") not in ("", "0"):
         return
     for ep in entry_points(group="mlwarden.scanners"):
