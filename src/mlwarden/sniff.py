@@ -9,6 +9,9 @@ from __future__ import annotations
 import enum
 import json
 import struct
+import warnings
+from collections.abc import Iterator
+from typing import Any
 
 #: How many leading bytes the engine reads for sniffing.
 HEAD_BYTES = 4096
@@ -141,11 +144,20 @@ def _plausible_v0(head: bytes) -> bool:
     import io
     import pickletools
 
+    with warnings.catch_warnings():
+        # Decoding a protocol-0 STRING argument warns about odd escapes; that is data here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _stack_discipline(pickletools.genops(io.BytesIO(head)))
+
+
+def _stack_discipline(ops: Iterator[tuple[Any, Any, int | None]]) -> bool:
+    import pickletools
+
     depth = 0
     marks: list[int] = []  # stack depth at each open mark
     count = 0
     try:
-        for opcode, arg, _pos in pickletools.genops(io.BytesIO(head)):
+        for opcode, arg, _pos in ops:
             count += 1
             if opcode.name in ("GLOBAL", "INST") and not _dotted_pair(arg):
                 return False
