@@ -96,9 +96,7 @@ def test_unreadable_event_leaves_the_versions_list(db: AdvisoryDatabase) -> None
     assert ids(db, "odd-pkg", "1.1") == ["TEST-UNREADABLE"]
     # Without the range, 1.5 is not affected even though introduced "0" would cover it.
     assert ids(db, "odd-pkg", "1.5") == []
-    assert any(
-        "TEST-UNREADABLE" in note and "versions list alone" in note for note in db.notes
-    )
+    assert any("TEST-UNREADABLE" in note and "versions list alone" in note for note in db.notes)
 
 
 @pytest.mark.parametrize("version", ["1.1.0+cu118", "1.1+local.7", "1.1.0"])
