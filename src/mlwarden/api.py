@@ -21,16 +21,26 @@ def scan(
     """Scan files and directories and return a :class:`~mlwarden.Report`.
 
     Nothing scanned is executed, imported or rendered. ``config`` carries limits, exclusions,
-    suppressions and the baseline; without it, defaults apply and no config file is read.
+    suppressions, the baseline and the vulnerability database; without it, defaults apply and
+    no config file is read. A database that cannot be opened raises
+    ``mlwarden.scanners.deps.db.DatabaseError``.
     """
     if isinstance(targets, str | os.PathLike):
         targets = [targets]
     config = config or Config()
+    options: dict[str, object] = {}
+    if config.db is not None:
+        from mlwarden.scanners.deps.scanner import open_database
+
+        # Compile (or find in the cache) once here, before worker processes need it.
+        open_database(str(config.db))
+        options["db"] = str(config.db)
     report = scan_paths(
         targets,
         limits=config.limits,
         jobs=jobs,
         progress=progress,
         exclude=config.is_excluded,
+        options=options,
     )
     return apply_policy(report, config)

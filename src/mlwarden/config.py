@@ -80,6 +80,9 @@ class Config:
     suppressions: tuple[Suppression, ...] = ()
     baseline: Path | None = None
     source: Path | None = None  # the file this configuration was read from
+    #: The vulnerability database (``--db``); ``None`` is the compiled default or, without
+    #: one, the curated ML advisories shipped with mlwarden.
+    db: Path | None = None
 
     def is_excluded(self, path: str) -> bool:
         """Whether a file is left out by an ``exclude`` glob."""

@@ -46,6 +46,7 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     size: int = 0
     kind: Kind = Kind.UNKNOWN
 
@@ -175,6 +176,7 @@ def scan_file(
             result.findings.append(
                 _incomplete_finding(artifact, f"internal error: {type(exc).__name__}", "engine")
             )
+        result.warnings.extend(context.warnings)
     result.findings = dedupe(result.findings)
     return result
 
@@ -299,12 +301,16 @@ def scan_paths(
             results.append(_scan_one(job))
             if progress:
                 progress(len(results), len(work), job[0])
-    findings = [f for r in results for f in r.findings]
+    # A file reached twice (a requirements file included by another and also found in the
+    # tree) reports each finding once.
+    findings = dedupe(f for r in results for f in r.findings)
     errors = [e for r in results for e in r.errors]
+    warnings = list(dict.fromkeys(w for r in results for w in r.warnings))
     return Report(
         targets=tuple(str(t) for t in targets),
         findings=tuple(findings),
         errors=tuple(errors),
+        warnings=tuple(warnings),
         files=len(results),
         bytes=sum(r.size for r in results),
         seconds=time.monotonic() - started,

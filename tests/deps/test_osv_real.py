@@ -8,7 +8,6 @@ the fixed version; plus a cross-check against a plain reading of the OSV evaluat
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -17,13 +16,9 @@ from typing import Any
 
 import pytest
 import yaml
-from packaging.version import InvalidVersion, Version
+from osv_reference import SHARED, osv_is_vulnerable, reading
 
 from mlwarden.scanners.deps.db import AdvisoryDatabase
-
-SHARED = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "advisory-database" / "vulns"
-).resolve()
 
 pytestmark = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"shared advisory database not found at {SHARED}"
@@ -147,61 +142,6 @@ def test_records_of_one_cve_that_disagree_on_the_fix(tmp_path: Path) -> None:
         assert database.vulnerabilities("protobuf", "3.4.0") == []
 
 
-def _reading(text: str) -> Version | None:
-    # The plain reading CONTRACT.md describes: the public version, else its leading release.
-    try:
-        return Version(Version(text).public)
-    except InvalidVersion:
-        head = re.match(r"\d+(\.\d+)*", text)
-        return Version(head.group(0)) if head else None
-
-
-def _listed(affected: dict[str, Any]) -> set[Version]:
-    key = id(affected)
-    if key not in _LISTED:
-        _LISTED[key] = (affected, {v for v in map(_reading, affected.get("versions", [])) if v})
-    return _LISTED[key][1]
-
-
-_LISTED: dict[int, tuple[dict[str, Any], set[Version]]] = {}
-
-
-def _osv_is_vulnerable(record: dict[str, Any], package: str, version: Version) -> bool:
-    # The OSV schema's IsVulnerable pseudocode, written out as plainly as possible.
-    if record.get("withdrawn"):
-        return False
-    for affected in record.get("affected", []):
-        if affected["package"]["name"].lower().replace("_", "-") != package:
-            continue
-        if version in _listed(affected):
-            return True
-        for rng in affected.get("ranges", []):
-            if rng["type"] != "ECOSYSTEM":
-                continue
-            events = []
-            for event in rng["events"]:
-                ((kind, value),) = event.items()
-                bound = None if value == "0" else _reading(value)
-                events.append((kind, bound))
-            limits = [b for k, b in events if k == "limit" and b is not None]
-            if limits and not any(version < b for b in limits):
-                continue
-            vulnerable = False
-            for kind, bound in sorted(
-                (e for e in events if e[0] != "limit"),
-                key=lambda e: (e[1] is not None, e[1] or Version("0")),
-            ):
-                if kind == "introduced" and (bound is None or version >= bound):
-                    vulnerable = True
-                elif bound is not None:
-                    fixed = kind == "fixed" and version >= bound
-                    closed = kind == "last_affected" and version > bound
-                    vulnerable = vulnerable and not (fixed or closed)
-            if vulnerable:
-                return True
-    return False
-
-
 @pytest.mark.parametrize(
     "package",
     ["torch", "keras", "transformers", "mlflow", "ray", "gradio", "jupyter-server", "protobuf"],
@@ -221,10 +161,10 @@ def test_matches_the_osv_pseudocode(db: AdvisoryDatabase, package: str) -> None:
                         candidates.update(v for v in event.values() if v != "0")
     checked = 0
     for text in sorted(candidates):
-        version = _reading(text)
+        version = reading(text)
         if version is None:
             continue
-        expected = {r["id"] for r in records if _osv_is_vulnerable(r, package, version)}
+        expected = {r["id"] for r in records if osv_is_vulnerable(r, package, version)}
         found = {r for v in db.vulnerabilities(package, str(version)) for r in v.records}
         assert found == expected, f"{package} {version}"
         checked += 1

@@ -6,6 +6,6 @@ dependencies; MW3xx code and notebooks; MW4xx secrets; MW5xx ML-serving configur
 MW6xx personal data.
 """
 
-from mlwarden.catalogue import models_archives, models_formats, models_pickle, scan
+from mlwarden.catalogue import deps, models_archives, models_formats, models_pickle, scan
 
-__all__ = ["models_archives", "models_formats", "models_pickle", "scan"]
+__all__ = ["deps", "models_archives", "models_formats", "models_pickle", "scan"]

@@ -37,12 +37,16 @@ def run_scan(args: argparse.Namespace) -> int:
         check_output(args.output, paths, config)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.db is not None and not Path(args.db).exists():
-        raise UsageError(f"vulnerability database {args.db} does not exist")
+    if args.db is not None:
+        if not Path(args.db).exists():
+            raise UsageError(f"vulnerability database {args.db} does not exist")
+        config = dataclasses.replace(config, db=Path(args.db))
+    from mlwarden.scanners.deps.db import DatabaseError
+
     try:
         with progress_bar(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
             report = scan(paths, config=config, jobs=args.jobs, progress=progress)
-    except ConfigError as exc:
+    except (ConfigError, DatabaseError) as exc:
         raise UsageError(str(exc)) from None
     to_terminal = args.output is None and args.format == "text"
     color = to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -19,6 +19,7 @@ import jinja2
 from mlwarden.findings import Finding, Report, Severity
 from mlwarden.report.text_report import human_bytes, short_remediation, where
 from mlwarden.rules import Rule, get_rule
+from mlwarden.scanners.deps.upgrades import upgrade_plan
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("mlwarden.report", "templates"),
@@ -53,6 +54,7 @@ def render(report: Report, *, color: bool = False) -> str:
         rules=[_rule_view(r) for r in _rules_used(report)],
         errors=report.errors,
         warnings=report.warnings,
+        upgrades=upgrade_plan(report.findings),
         suppressed=[
             {
                 "rule": s.finding.rule,

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from mlwarden.findings import Finding, Report, Severity
 from mlwarden.rules import get_rule
+from mlwarden.scanners.deps.upgrades import upgrade_plan
 
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold white on red",
@@ -48,6 +49,12 @@ def render(report: Report, *, color: bool = False) -> str:
         console.print(Text(safe(path), style="bold underline"))
         for finding in findings:
             _print_finding(console, finding)
+        console.print()
+    upgrades = upgrade_plan(report.findings)
+    if upgrades:
+        console.print(Text("Upgrades that clear the dependency findings:", style="bold"))
+        for upgrade in upgrades:
+            console.print(Text(f"  {safe(upgrade.describe())}"))
         console.print()
     if report.errors:
         console.print(Text("Errors (not scanned completely):", style="bold red"))

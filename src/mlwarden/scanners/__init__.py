@@ -43,6 +43,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "mlwarden.scanners.models.gguf",
     "mlwarden.scanners.models.safetensors",
     "mlwarden.scanners.models.huggingface",
+    "mlwarden.scanners.deps.scanner",
 )
 
 _REGISTRY: list[type[Scanner]] = []

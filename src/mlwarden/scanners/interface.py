@@ -94,6 +94,9 @@ class ScanContext:
     started: float = field(default_factory=time.monotonic)
     nested: Callable[[Artifact], Iterator[Finding]] | None = None
     options: dict[str, object] = field(default_factory=dict)
+    #: Notes for the person reading the report that are not findings about the artifact
+    #: (an advisory database that is out of date, say). Repeats are merged by the engine.
+    warnings: list[str] = field(default_factory=list)
 
     def check_time(self) -> None:
         """Raise :class:`LimitExceeded` once this file has used its time."""
