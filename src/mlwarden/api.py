@@ -43,4 +43,24 @@ def scan(
         exclude=config.is_excluded,
         options=options,
     )
+    if config.python is not None:
+        report = _with_environment(report, config, options)
     return apply_policy(report, config)
+
+
+def _with_environment(report: Report, config: Config, options: dict[str, object]) -> Report:
+    """Add the findings for the distributions installed for ``config.python``."""
+    import dataclasses
+
+    from mlwarden.scanners.deps.scanner import scan_environment
+    from mlwarden.scanners.interface import ScanContext
+
+    context = ScanContext(limits=config.limits, options=options)
+    findings = scan_environment(str(config.python), context)
+    warnings = tuple(dict.fromkeys((*report.warnings, *context.warnings)))
+    return dataclasses.replace(
+        report,
+        targets=(*report.targets, f"python:{config.python}"),
+        findings=(*report.findings, *findings),
+        warnings=warnings,
+    )

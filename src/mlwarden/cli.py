@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scan = sub.add_parser("scan", help="scan files and directories for security problems")
-    scan.add_argument("paths", nargs="+", metavar="PATH")
+    scan.add_argument("paths", nargs="*", metavar="PATH")
     scan.add_argument("--format", choices=["text", "json", "sarif", "html"], default="text")
     scan.add_argument("--output", "-o", type=Path, help="write the report to FILE")
     scan.add_argument(
@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--config", type=Path, help="configuration file (mlwarden.toml)")
     scan.add_argument("--baseline", type=Path, help="hide findings recorded in this JSON report")
     scan.add_argument("--db", type=Path, help="vulnerability database (OSV directory or zip)")
+    scan.add_argument(
+        "--python",
+        metavar="PATH",
+        help="also check the packages installed for this Python interpreter",
+    )
     scan.add_argument("--jobs", "-j", type=int, help="worker processes (default: CPU count)")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 

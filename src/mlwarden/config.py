@@ -83,6 +83,8 @@ class Config:
     #: The vulnerability database (``--db``); ``None`` is the compiled default or, without
     #: one, the curated ML advisories shipped with mlwarden.
     db: Path | None = None
+    #: An interpreter whose installed distributions are checked too (``--python``).
+    python: str | None = None
 
     def is_excluded(self, path: str) -> bool:
         """Whether a file is left out by an ``exclude`` glob."""

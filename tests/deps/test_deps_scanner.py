@@ -171,3 +171,29 @@ def test_text_and_html_reports_show_the_upgrades(tmp_path: Path) -> None:
     html = render(report, "html")
     assert 'id="dependencies"' in html
     assert "<code>torch</code>" in html
+
+
+def test_installed_environment_is_checked_with_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A stand-in interpreter: it only prints its sys.path, as the real probe asks; the
+    # distribution metadata on that path is read from disk.
+    site = tmp_path / "site-packages"
+    for name, version in (("keras", "3.6.0"), ("numpy", "2.1.0")):
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\necho '{json.dumps([str(site)])}'\n")
+    python.chmod(0o755)
+    code, report = scan_json(capsys, "--python", str(python))
+    assert code == 1
+    assert report["targets"] == [f"python:{python}"]
+    packages = {(f["evidence"]["package"], f["evidence"]["version"]) for f in report["findings"]}
+    assert packages == {("keras", "3.6.0")}
+    assert all(f["location"]["path"] == str(python) for f in report["findings"])
+
+
+def test_nothing_to_scan_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan"]) == 2
+    assert "nothing to scan" in capsys.readouterr().err

@@ -30,6 +30,8 @@ PROGRESS_MIN_FILES = 8
 def run_scan(args: argparse.Namespace) -> int:
     """Run ``mlwarden scan`` from parsed arguments; returns the exit status."""
     paths: list[str] = [str(p) for p in args.paths]
+    if not paths and args.python is None:
+        raise UsageError("nothing to scan: give at least one PATH, or --python")
     check_targets(paths)
     config = resolve_config(args)
     fail_on: Severity | None = args.fail_on if "fail_on" in args else config.fail_on
@@ -41,12 +43,15 @@ def run_scan(args: argparse.Namespace) -> int:
         if not Path(args.db).exists():
             raise UsageError(f"vulnerability database {args.db} does not exist")
         config = dataclasses.replace(config, db=Path(args.db))
+    if args.python is not None:
+        config = dataclasses.replace(config, python=args.python)
     from mlwarden.scanners.deps.db import DatabaseError
+    from mlwarden.scanners.deps.model import EnvironmentProbeError
 
     try:
         with progress_bar(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
             report = scan(paths, config=config, jobs=args.jobs, progress=progress)
-    except (ConfigError, DatabaseError) as exc:
+    except (ConfigError, DatabaseError, EnvironmentProbeError) as exc:
         raise UsageError(str(exc)) from None
     to_terminal = args.output is None and args.format == "text"
     color = to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -9,6 +9,7 @@ The database is opened once per process and per ``--db`` value, not once per fil
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,12 @@ class DependencyScanner(Scanner):
     kinds = DEPENDENCY_KINDS
 
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
-        source = self._read(artifact, context)
+        yield from self.match(artifact, context, self._read(artifact, context))
+
+    def match(
+        self, artifact: Artifact, context: ScanContext, source: SourceResult
+    ) -> Iterator[Finding]:
+        """The findings for dependencies already read from ``artifact``."""
         db_option = context.options.get("db")
         try:
             database = open_database(str(db_option) if db_option else None)
@@ -164,6 +170,29 @@ class DependencyScanner(Scanner):
         return _moved(finding, path, artifact)
 
 
+def scan_environment(
+    python: str, context: ScanContext, *, display: str | None = None
+) -> list[Finding]:
+    """Findings for the distributions installed for the interpreter ``python``.
+
+    The interpreter is run only to print its ``sys.path``; the metadata of what is installed
+    is read from disk. Locations name the interpreter (``display``, default ``python``).
+    Raises :class:`~mlwarden.scanners.deps.model.EnvironmentProbeError` when it cannot run.
+    """
+    import io
+
+    from mlwarden.scanners.deps.sources import installed_environment
+    from mlwarden.sniff import Kind
+
+    source = installed_environment(python)
+    shown = display or python
+    artifact = Artifact(path=shown, kind=Kind.REQUIREMENTS, size=0, opener=lambda: io.BytesIO(b""))
+    dependencies = [dataclasses.replace(d, source=shown) for d in source.dependencies]
+    issues = [dataclasses.replace(i, path=shown) for i in source.issues]
+    relocated = SourceResult(source.format, dependencies, issues)
+    return list(DependencyScanner().match(artifact, context, relocated))
+
+
 def _aka(vuln: Vulnerability) -> str:
     return f" (also {', '.join(vuln.aliases[:3])})" if vuln.aliases else ""
 
@@ -208,8 +237,6 @@ def _located(
 
 def _moved(finding: Finding, source: str, artifact: Artifact) -> Finding:
     """Place a finding in the file that declared the dependency (an ``-r`` include, say)."""
-    import dataclasses
-
     own = artifact.path if artifact.member is None else f"{artifact.path}!{artifact.member}"
     if source == own:
         return finding
