@@ -35,7 +35,7 @@ class ContentProbe(Scanner):
     """Reports every artifact it is given with a finding derived from its content only."""
 
     name = "test-content-probe"
-    kinds: ClassVar[frozenset[Kind]] = frozenset(Kind) - {Kind.UNKNOWN}
+    kinds: ClassVar[frozenset[Kind]] = frozenset(Kind) - {Kind.UNKNOWN, Kind.TEXT}
     seen: ClassVar[list[tuple[str, str | None, Kind]]] = []
 
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
@@ -181,7 +181,7 @@ def test_a_text_file_named_pkl_is_not_a_pickle(tmp_path: Path, use_scanners: Any
 
     result = scan_file(str(text), text)
 
-    assert result.kind is Kind.UNKNOWN
+    assert result.kind is Kind.TEXT
     assert result.findings == [] and result.errors == []
 
 

@@ -20,7 +20,7 @@ from mlwarden.scanners.interface import (
     Limits,
     ScanContext,
 )
-from mlwarden.sniff import DEPENDENCY_KINDS, HDF5_MAGIC, HEAD_BYTES, Kind, sniff
+from mlwarden.sniff import DEPENDENCY_KINDS, HDF5_MAGIC, HEAD_BYTES, TEXT_KINDS, Kind, sniff
 
 #: How far from its end a zip's end-of-central-directory record can be (its comment is at
 #: most 65,535 bytes).
@@ -34,7 +34,7 @@ PARALLEL_THRESHOLD = 16
 
 #: Kinds that are model or archive formats: an artifact of these kinds that cannot be read
 #: completely is a finding (it could not be shown safe), not only an error.
-FAIL_CLOSED_KINDS = frozenset(Kind) - {Kind.UNKNOWN, Kind.JSON} - DEPENDENCY_KINDS
+FAIL_CLOSED_KINDS = frozenset(Kind) - {Kind.UNKNOWN, Kind.JSON} - DEPENDENCY_KINDS - TEXT_KINDS
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -146,7 +146,7 @@ def scan_file(
         return result
     result.size = size
     result.kind = sniff(head, str(path))
-    if result.kind is Kind.UNKNOWN and _has_hdf5_superblock(path, size):
+    if result.kind in (Kind.UNKNOWN, Kind.TEXT) and _has_hdf5_superblock(path, size):
         result.kind = Kind.HDF5
     kinds = [result.kind]
     if result.kind is not Kind.ZIP and _has_zip_tail(path, size):
@@ -232,7 +232,7 @@ def ends_with_zip_directory(tail: bytes) -> bool:
 def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None) -> list[Finding]:
     """Scan an in-memory artifact (used by tests, fuzzing and embedding applications)."""
     kind = sniff(data[:HEAD_BYTES], name)
-    if kind is Kind.UNKNOWN and _hdf5_in_bytes(data):
+    if kind in (Kind.UNKNOWN, Kind.TEXT) and _hdf5_in_bytes(data):
         kind = Kind.HDF5
     kinds = [kind]
     if kind is not Kind.ZIP and ends_with_zip_directory(data[-ZIP_TAIL_BYTES:]):

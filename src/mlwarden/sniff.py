@@ -39,6 +39,14 @@ class Kind(enum.StrEnum):
     PIPFILE_LOCK = "pipfile-lock"
     PYLOCK = "pylock"
     CONDA_ENV = "conda-environment"
+    # Code, notebooks and configuration: text told apart by name and content together.
+    NOTEBOOK = "notebook"
+    PYTHON = "python"
+    SHELL = "shell"
+    DOCKERFILE = "dockerfile"
+    COMPOSE = "compose"
+    PROPERTIES = "properties"  # Java-style key=value files (TorchServe's config.properties)
+    TEXT = "text"  # any other UTF-8 text: configs, YAML, .env files, docs
     UNKNOWN = "unknown"
 
 
@@ -52,6 +60,19 @@ DEPENDENCY_KINDS = frozenset(
         Kind.PIPFILE_LOCK,
         Kind.PYLOCK,
         Kind.CONDA_ENV,
+    }
+)
+
+#: Kinds that hold code, notebooks or configuration text rather than a model.
+TEXT_KINDS = frozenset(
+    {
+        Kind.NOTEBOOK,
+        Kind.PYTHON,
+        Kind.SHELL,
+        Kind.DOCKERFILE,
+        Kind.COMPOSE,
+        Kind.PROPERTIES,
+        Kind.TEXT,
     }
 )
 
@@ -113,11 +134,57 @@ def sniff(head: bytes, name: str = "") -> Kind:
         return dependency_file
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"[") and _is_json_start(stripped):
-        return Kind.JSON
+        return Kind.NOTEBOOK if _is_notebook(stripped, name) else Kind.JSON
     proto = _sniff_protobuf(head, name)
     if proto is not None:
         return proto
-    return Kind.UNKNOWN
+    return _sniff_text(head, name)
+
+
+def _is_notebook(text: bytes, name: str) -> bool:
+    # nbformat 4 writes "cells" first and "nbformat" last, so a long notebook shows only its
+    # cells in the head; the name settles those.
+    if name.lower().endswith(".ipynb"):
+        return True
+    return b'"nbformat"' in text and b'"cells"' in text
+
+
+_PYTHON_SUFFIXES = (".py", ".pyw", ".pyi")
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
+
+
+def _sniff_text(head: bytes, name: str) -> Kind:
+    """Code and configuration kinds of a text file; ``UNKNOWN`` for binary data.
+
+    Text formats have no magic, so the name decides among them, but only for bytes that are
+    text (UTF-8 with no NUL); a shebang line names the interpreter of a script.
+    """
+    if b"\x00" in head or not _is_utf8(head):
+        return Kind.UNKNOWN
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    first = head.split(b"\n", 1)[0]
+    if base.endswith(_PYTHON_SUFFIXES) or (first.startswith(b"#!") and b"python" in first):
+        return Kind.PYTHON
+    if base.endswith(_SHELL_SUFFIXES) or (
+        first.startswith(b"#!") and first.rstrip().endswith((b"sh", b"bash", b"zsh"))
+    ):
+        return Kind.SHELL
+    if base == "dockerfile" or base.startswith("dockerfile.") or base.endswith(".dockerfile"):
+        return Kind.DOCKERFILE
+    if base.endswith((".yml", ".yaml")) and ("compose" in base) and b"services:" in head:
+        return Kind.COMPOSE
+    if base.endswith(".properties"):
+        return Kind.PROPERTIES
+    return Kind.TEXT
+
+
+def _is_utf8(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A head may end inside a multi-byte character.
+        return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
+    return True
 
 
 def looks_like_pickle(head: bytes) -> bool:
