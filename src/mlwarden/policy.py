@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mlwarden.config import CONFIG_FILE, PYPROJECT_FILE, Config, ConfigError, holds_config
 from mlwarden.findings import Finding, Location, Report, Severity, Suppressed
+from mlwarden.scanners.code.inline import EVIDENCE_KEY as INLINE_KEY
 
 #: Rule ids raised by policy itself.
 UNTRUSTED_CONFIG_RULE = "MW003"
@@ -125,7 +126,9 @@ def apply_policy(report: Report, config: Config, today: dt.date | None = None) -
     """Move suppressed and baselined findings out of ``findings`` into ``suppressed``.
 
     Adds MW003 for configuration files found in the scanned trees and MW004 (plus a warning)
-    for each expired suppression. An expired suppression hides nothing.
+    for each expired suppression. An expired suppression hides nothing. Findings that carry an
+    inline ``# mlwarden: ignore[RULE] -- reason`` are hidden with source ``inline``; without a
+    reason the comment is not honoured and a warning says so.
     """
     baseline = load_baseline(config.baseline) if config.baseline else set()
     findings = [*report.findings, *untrusted_configs(report.targets, config)]
@@ -142,8 +145,17 @@ def apply_policy(report: Report, config: Config, today: dt.date | None = None) -
         for i, sup in expired:
             if hit is None and sup.matches(finding.rule, path, fp):
                 reopened[i] = reopened.get(i, 0) + 1
+        inline = finding.evidence.get(INLINE_KEY)
         if hit is not None:
             hidden.append(Suppressed(finding, hit.reason, "config"))
+        elif isinstance(inline, dict) and inline.get("reason"):
+            hidden.append(Suppressed(finding, str(inline["reason"]), "inline"))
+        elif isinstance(inline, dict):
+            warnings.append(
+                f"{finding.location}: an inline ignore without a reason ('-- why') was not "
+                f"applied to {finding.rule}"
+            )
+            kept.append(finding)
         elif fp in baseline:
             hidden.append(Suppressed(finding, f"in baseline {config.baseline}", "baseline"))
         else:
