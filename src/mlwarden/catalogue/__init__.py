@@ -6,6 +6,24 @@ dependencies; MW3xx code and notebooks; MW4xx secrets; MW5xx ML-serving configur
 MW6xx personal data.
 """
 
-from mlwarden.catalogue import deps, models_archives, models_formats, models_pickle, scan
+from mlwarden.catalogue import (
+    code,
+    deps,
+    models_archives,
+    models_formats,
+    models_pickle,
+    scan,
+    secrets,
+    serving,
+)
 
-__all__ = ["deps", "models_archives", "models_formats", "models_pickle", "scan"]
+__all__ = [
+    "code",
+    "deps",
+    "models_archives",
+    "models_formats",
+    "models_pickle",
+    "scan",
+    "secrets",
+    "serving",
+]

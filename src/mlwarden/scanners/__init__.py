@@ -44,6 +44,10 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "mlwarden.scanners.models.safetensors",
     "mlwarden.scanners.models.huggingface",
     "mlwarden.scanners.deps.scanner",
+    "mlwarden.scanners.code.python",
+    "mlwarden.scanners.code.notebooks",
+    "mlwarden.scanners.code.secrets",
+    "mlwarden.scanners.code.serving",
 )
 
 _REGISTRY: list[type[Scanner]] = []

@@ -1,0 +1,1 @@
+"""python scanner (registered on import)."""

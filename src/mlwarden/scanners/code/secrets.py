@@ -1,0 +1,1 @@
+"""secrets scanner (registered on import)."""

@@ -1,0 +1,1 @@
+"""serving scanner (registered on import)."""
