@@ -1,1 +1,0 @@
-"""secrets scanner (registered on import)."""

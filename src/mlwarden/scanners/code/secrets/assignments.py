@@ -1,0 +1,226 @@
+"""Secrets known by the name they are given: ``api_key = "..."``, ``WANDB_API_KEY=...``.
+
+Some credentials have no shape of their own (an AWS secret key is 40 base64 characters, a
+Weights & Biases key 40 hex digits, an Azure OpenAI key 32 hex digits); they are recognised by
+the name they are assigned to or the service named on the same line. Any other value assigned
+to a name like ``token``, ``secret`` or ``password`` is reported when it looks random enough
+(Shannon entropy) and is not a placeholder, a reference to the environment, a digest or an
+ordinary identifier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mlwarden.scanners.code.secrets.formats import Candidate
+from mlwarden.scanners.code.secrets.text import is_placeholder, shannon_entropy
+
+#: Names whose value is a secret, compared without separators and case: ``apiKey``,
+#: ``API_KEY`` and ``api-key`` are all ``apikey``.
+SECRET_NAME_ENDINGS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "authkey",
+    "signingkey",
+    "encryptionkey",
+    "credential",
+    "credentials",
+    "clientsecret",
+    "hftoken",
+)
+#: Tokenizer special tokens ("pad_token", "eos_token") are vocabulary, not credentials.
+_VOCABULARY_TOKENS = ("pad", "eos", "bos", "unk", "sep", "cls", "mask", "special", "max", "num")
+
+#: Below this many bits per character a value is a word, a path or a pattern, not a key.
+ENTROPY_BITS = 3.5
+#: Hex strings carry at most 4 bits per character, so they get their own threshold.
+HEX_ENTROPY_BITS = 3.0
+MIN_LENGTH = 16
+
+# Longest window of a line read around a secret-like word: minified lines stay cheap.
+_WINDOW_BEFORE = 200
+_WINDOW_AFTER = 600
+
+_NAME_HINT = re.compile(
+    r"token|secret|passw|passphrase|pwd|api[_\-]?key|access[_\-]?key|private[_\-]?key|"
+    r"auth|credential|wandb|aws|azure|bearer|signing[_\-]?key|encryption[_\-]?key",
+    re.IGNORECASE,
+)
+
+_ANNOTATION = r"(?:\s*:\s*[\w.\[\], |]{1,60}?)?"
+_QUOTED = re.compile(
+    r"(?P<name>[A-Za-z_$][\w.$\-]*)[\"'\]]*" + _ANNOTATION + r"\s*(?P<op>:=|=>|==|=|:|\(|,)\s*"
+    r"[rRbBuU]?(?P<q>[\"'`])(?P<value>[^\"'`\s\\]{8,300})(?P=q)"
+)
+_UNQUOTED = re.compile(
+    r"(?:^|(?<=[\s;,{(]))(?:export\s+|set\s+)?(?P<name>[A-Za-z_][\w.\-]*)\s*(?:=|:)[ \t]*"
+    r"(?P<value>[^\s\"'`,;#(){}\[\]<>|&]{8,300})"
+)
+_DOCKER_ENV = re.compile(
+    r"^\s*(?:ENV|ARG)\s+(?P<name>[A-Za-z_]\w*)\s+[\"']?(?P<value>[^\s\"'=]{8,300})", re.MULTILINE
+)
+_CLI_FLAG = re.compile(
+    r"(?<![\w-])--?(?P<name>[A-Za-z][\w-]*)(?:=|\s+)[\"']?(?P<value>[^\s\"'\-][^\s\"']{7,300})"
+)
+_WANDB_LOGIN = re.compile(r"wandb\s+login\s+(?:--?\S+\s+)*(?P<value>[0-9a-f]{40})\b")
+_BEARER = re.compile(r"\bBearer\s+(?P<value>[A-Za-z0-9\-._~+/]{20,300}=*)")
+
+_HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+_BASE64_40 = re.compile(r"[A-Za-z0-9/+]{40}")
+_IDENTIFIER_PATH = re.compile(r"[A-Za-z_][A-Za-z_]*(?:[.:/][A-Za-z_][A-Za-z_]*)*")
+_DIGEST_WORDS = re.compile(r"sha\d*|hash|checksum|digest|md5|blake|integrity", re.IGNORECASE)
+_DIGEST_PREFIX = re.compile(r"^(?:sha\d+|md5|blake2b?)[:\-]", re.IGNORECASE)
+_URL = re.compile(r"[a-z][a-z0-9+.\-]*://\S+", re.IGNORECASE)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A value given a name on one line, with the value's offsets in the whole text."""
+
+    name: str
+    value: str
+    start: int
+    quoted: bool
+    #: ``(`` or ``,`` when the value is a call argument or a pair item rather than assigned.
+    operator: str = "="
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable, key or flag name says its value is a secret."""
+    flat = re.sub(r"[^a-z0-9]", "", name.lower().rsplit(".", 1)[-1])
+    if not flat.endswith(SECRET_NAME_ENDINGS):
+        return False
+    return not (flat.endswith("token") and flat[:-5].endswith(_VOCABULARY_TOKENS))
+
+
+def assignment_candidates(text: str, *, unquoted: bool = True) -> Iterator[Candidate]:
+    """Named secrets in ``text``; ``unquoted=False`` for code, where bare values are names."""
+    seen_windows: set[tuple[int, int]] = set()
+    for hint in _NAME_HINT.finditer(text):
+        line_start = text.rfind("\n", 0, hint.start()) + 1
+        line_end = text.find("\n", hint.end())
+        line_end = len(text) if line_end < 0 else line_end
+        start = max(line_start, hint.start() - _WINDOW_BEFORE)
+        end = min(line_end, hint.end() + _WINDOW_AFTER)
+        # Hints close together share one window; a long line is read in bounded windows.
+        window = (start, end)
+        if any(s <= start and end <= e for s, e in seen_windows):
+            continue
+        seen_windows.add(window)
+        yield from _window_candidates(text, start, end, unquoted=unquoted)
+
+
+def _assignments(segment: str, offset: int, *, unquoted: bool) -> Iterator[Assignment]:
+    for match in _QUOTED.finditer(segment):
+        yield Assignment(
+            match["name"], match["value"], offset + match.start("value"), True, match["op"]
+        )
+    if not unquoted:
+        return
+    for pattern in (_UNQUOTED, _DOCKER_ENV, _CLI_FLAG):
+        for match in pattern.finditer(segment):
+            yield Assignment(match["name"], match["value"], offset + match.start("value"), False)
+
+
+def _window_candidates(text: str, start: int, end: int, *, unquoted: bool) -> Iterator[Candidate]:
+    segment = text[start:end]
+    lowered = segment.lower()
+    urls = [(m.start(), m.end()) for m in _URL.finditer(segment)]
+    done: set[int] = set()
+    for found in _assignments(segment, start, unquoted=unquoted):
+        if found.start in done:
+            continue
+        relative = found.start - start
+        if any(s <= relative < e for s, e in urls) and not found.quoted:
+            continue
+        candidate = _classify(found, lowered)
+        if candidate is not None:
+            done.add(found.start)
+            yield candidate
+    for match in _WANDB_LOGIN.finditer(segment):
+        value = match["value"]
+        if not is_placeholder(value) and shannon_entropy(value) >= HEX_ENTROPY_BITS:
+            yield Candidate(
+                start + match.start("value"),
+                start + match.end("value"),
+                value,
+                "wandb-api-key",
+                "medium",
+                name="wandb login",
+            )
+    for match in _BEARER.finditer(segment):
+        value = match["value"]
+        if _looks_random(value) and not is_placeholder(value):
+            yield Candidate(
+                start + match.start("value"),
+                start + match.end("value"),
+                value,
+                "bearer-token",
+                "low",
+                shown=2,
+                name="Bearer",
+            )
+
+
+def _classify(found: Assignment, line: str) -> Candidate | None:
+    name, value = found.name, found.value
+    lowered_name = name.lower()
+    end = found.start + len(value)
+    if is_placeholder(value) or _DIGEST_PREFIX.match(value):
+        return None
+    if value.startswith(("$", "%", "@", "/", "~", "./", "http")):
+        return None
+    is_hex = _HEX.fullmatch(value) is not None
+    if ("wandb" in lowered_name or "wandb" in line) and is_hex and len(value) == 40:
+        return Candidate(found.start, end, value, "wandb-api-key", "medium", name=name)
+    if _is_aws_secret(value, lowered_name, line, is_hex=is_hex):
+        return Candidate(found.start, end, value, "aws-secret-access-key", "medium", name=name)
+    if "azure" in line or "azure" in lowered_name:
+        azure_shaped = (is_hex and len(value) == 32) or (value.isalnum() and len(value) == 84)
+        if azure_shaped and shannon_entropy(value) >= HEX_ENTROPY_BITS:
+            return Candidate(found.start, end, value, "azure-ai-key", "medium", name=name)
+    # A call argument (``get_secret("db-password-name")``) names a secret more often than it
+    # holds one; only the service-specific shapes above are trusted there.
+    if found.operator in ("(", ",") or not is_secret_name(name) or len(value) < MIN_LENGTH:
+        return None
+    if is_hex and len(value) in (32, 40, 56, 64, 96, 128) and _DIGEST_WORDS.search(line):
+        return None
+    if not found.quoted and not _unquoted_value_ok(value):
+        return None
+    if _UUID.fullmatch(value) is None and not _looks_random(value):
+        return None
+    return Candidate(found.start, end, value, "high-entropy-secret", "low", shown=2, name=name)
+
+
+def _is_aws_secret(value: str, name: str, line: str, *, is_hex: bool) -> bool:
+    # 40 base64 characters under an AWS secret name, or on a line that names AWS and a secret.
+    if is_hex or _BASE64_40.fullmatch(value) is None or shannon_entropy(value) < 4.0:
+        return False
+    if "secretaccesskey" in re.sub(r"[^a-z]", "", name):
+        return True
+    return "aws" in line and "secret" in line
+
+
+def _looks_random(value: str) -> bool:
+    is_hex = _HEX.fullmatch(value) is not None
+    bits = shannon_entropy(value)
+    return bits >= (HEX_ENTROPY_BITS if is_hex else ENTROPY_BITS)
+
+
+def _unquoted_value_ok(value: str) -> bool:
+    # Bare values in configs are often names (``password: db_password_prod``), dotted paths or
+    # shell words: a credential has digits among its letters.
+    if _IDENTIFIER_PATH.fullmatch(value):
+        return False
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
