@@ -1,1 +1,0 @@
-"""notebooks scanner (registered on import)."""
