@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from importlib.metadata import entry_points
+from types import MappingProxyType
 
 from mlwarden.scanners.interface import (
     Artifact,
@@ -19,7 +21,7 @@ from mlwarden.scanners.interface import (
     ScanContext,
     Scanner,
 )
-from mlwarden.sniff import Kind
+from mlwarden.sniff import DEPENDENCY_KINDS, TEXT_KINDS, Kind
 
 __all__ = [
     "Artifact",
@@ -32,26 +34,32 @@ __all__ = [
     "scanners_for",
 ]
 
-#: Modules whose import registers the built-in scanners.
-BUILTIN_MODULES: tuple[str, ...] = (
-    "mlwarden.scanners.models.pickle",
-    "mlwarden.scanners.models.numpy",
-    "mlwarden.scanners.models.archives",
-    "mlwarden.scanners.models.keras",
-    "mlwarden.scanners.models.tensorflow",
-    "mlwarden.scanners.models.onnx",
-    "mlwarden.scanners.models.gguf",
-    "mlwarden.scanners.models.safetensors",
-    "mlwarden.scanners.models.huggingface",
-    "mlwarden.scanners.deps.scanner",
-    "mlwarden.scanners.code.python",
-    "mlwarden.scanners.code.notebooks",
-    "mlwarden.scanners.code.secrets",
-    "mlwarden.scanners.code.serving",
+#: Modules whose import registers the built-in scanners, with the kinds they scan. A module
+#: is imported only when a file of one of its kinds is met, so that start-up stays cheap (a
+#: lockfile scan never imports the model scanners). A test checks the kinds declared here
+#: against those the scanners register.
+BUILTIN_MODULES: Mapping[str, frozenset[Kind]] = MappingProxyType(
+    {
+        "mlwarden.scanners.models.pickle": frozenset({Kind.PICKLE}),
+        "mlwarden.scanners.models.numpy": frozenset({Kind.NUMPY}),
+        "mlwarden.scanners.models.archives": frozenset({Kind.ZIP, Kind.TAR, Kind.COMPRESSED}),
+        "mlwarden.scanners.models.keras": frozenset({Kind.JSON, Kind.HDF5}),
+        "mlwarden.scanners.models.tensorflow": frozenset({Kind.TF_SAVEDMODEL}),
+        "mlwarden.scanners.models.onnx": frozenset({Kind.ONNX}),
+        "mlwarden.scanners.models.gguf": frozenset({Kind.GGUF}),
+        "mlwarden.scanners.models.safetensors": frozenset({Kind.SAFETENSORS}),
+        "mlwarden.scanners.models.huggingface": frozenset({Kind.JSON}),
+        "mlwarden.scanners.deps.scanner": DEPENDENCY_KINDS,
+        "mlwarden.scanners.code.python": frozenset({Kind.PYTHON}),
+        "mlwarden.scanners.code.notebooks": frozenset({Kind.NOTEBOOK}),
+        "mlwarden.scanners.code.secrets": TEXT_KINDS | {Kind.JSON},
+        "mlwarden.scanners.code.serving": TEXT_KINDS | {Kind.JSON},
+    }
 )
 
 _REGISTRY: list[type[Scanner]] = []
-_loaded = False
+_imported: set[str] = set()
+_plugins_loaded = False
 
 
 def register(cls: type[Scanner]) -> type[Scanner]:
@@ -61,13 +69,16 @@ def register(cls: type[Scanner]) -> type[Scanner]:
     return cls
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
+def _load(kind: Kind | None = None) -> None:
+    """Import the built-in modules for ``kind`` (all of them for ``None``), and the plugins."""
+    global _plugins_loaded
+    for module, kinds in BUILTIN_MODULES.items():
+        if module not in _imported and (kind is None or kind in kinds):
+            importlib.import_module(module)
+            _imported.add(module)
+    if _plugins_loaded:
         return
-    _loaded = True
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
+    _plugins_loaded = True
     if os.environ.get("MLWARDEN_DISABLE_PLUGINS", "") not in ("", "0"):
         return
     for ep in entry_points(group="mlwarden.scanners"):
@@ -78,7 +89,7 @@ def _load() -> None:
 
 def scanners_for(kind: Kind) -> list[Scanner]:
     """Instances of every registered scanner that accepts ``kind``."""
-    _load()
+    _load(kind)
     return [cls() for cls in _REGISTRY if kind in cls.kinds]
 
 

@@ -255,8 +255,11 @@ def select_fix(
         return None
     wanted = {v.id for v in vulnerabilities}
     blocking = [r for r in records if r.shown in wanted]
+    # A version a blocking record lists is affected by it, so it can never be the fix: only
+    # the other records' lists (and every record's events) can name one.
+    others = [r for r in records if r.shown not in wanted]
     candidates: dict[Version, str] = {}
-    for text in _named_versions(records):
+    for text in _named_versions(records, listed_from=others):
         candidate = parse_version(text)
         if candidate is not None and candidate > query.version:
             candidates.setdefault(candidate, text)
@@ -280,9 +283,11 @@ def affected_versions(records: Sequence[RecordMatcher]) -> list[str]:
     return [seen[v] for v in sorted(seen)]
 
 
-def _named_versions(records: Sequence[RecordMatcher]) -> Iterator[str]:
+def _named_versions(
+    records: Sequence[RecordMatcher], *, listed_from: Sequence[RecordMatcher] | None = None
+) -> Iterator[str]:
     # Event versions first: they keep the spelling of the record (2.6.0, not 2.6).
     for record in records:
         yield from record.event_versions()
-    for record in records:
+    for record in records if listed_from is None else listed_from:
         yield from record.listed_versions()

@@ -1,1 +1,0 @@
-"""serving scanner (registered on import)."""
