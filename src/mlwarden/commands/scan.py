@@ -45,7 +45,7 @@ def run_scan(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, db=Path(args.db))
     if args.python is not None:
         config = dataclasses.replace(config, python=args.python)
-    from mlwarden.scanners.deps.db import DatabaseError
+    from mlwarden.scanners.deps.errors import DatabaseError
     from mlwarden.scanners.deps.model import EnvironmentProbeError
 
     try:

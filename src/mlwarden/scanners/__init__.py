@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from types import MappingProxyType
 
 from mlwarden.scanners.interface import (
@@ -81,6 +80,8 @@ def _load(kind: Kind | None = None) -> None:
     _plugins_loaded = True
     if os.environ.get("MLWARDEN_DISABLE_PLUGINS", "") not in ("", "0"):
         return
+    from importlib.metadata import entry_points  # costs start-up time: only when scanning
+
     for ep in entry_points(group="mlwarden.scanners"):
         cls = ep.load()
         if isinstance(cls, type) and issubclass(cls, Scanner):

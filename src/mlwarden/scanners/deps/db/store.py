@@ -35,6 +35,7 @@ from mlwarden.scanners.deps.db.paths import (
 )
 from mlwarden.scanners.deps.db.schema import FORMAT, SQLITE_MAGIC
 from mlwarden.scanners.deps.db.status import DatabaseInfo, parse_timestamp
+from mlwarden.scanners.deps.errors import DatabaseError as DatabaseError
 from mlwarden.scanners.deps.matching import (
     RecordMatcher,
     Vulnerability,
@@ -45,10 +46,6 @@ from mlwarden.scanners.deps.matching import (
 from mlwarden.scanners.deps.osv import Advisory, parse_version
 
 CURATED_SOURCE = "curated ML advisories shipped with mlwarden"
-
-
-class DatabaseError(Exception):
-    """A database that cannot be opened or built; the message says what to do."""
 
 
 def _is_compiled(path: Path) -> bool:

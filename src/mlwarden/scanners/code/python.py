@@ -1,1 +1,0 @@
-"""python scanner (registered on import)."""
