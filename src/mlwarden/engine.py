@@ -6,7 +6,6 @@ import io
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -291,6 +290,8 @@ def scan_paths(
     work = [(d, p, limits, opts) for d, p in files]
     results: list[FileResult] = []
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
             for result in pool.map(_scan_one, work, chunksize=4):
                 results.append(result)

@@ -17,7 +17,6 @@ from typing import IO
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
-from mlwarden.scanners.models.chat_template import analyse_template
 from mlwarden.sniff import Kind
 
 #: ggml tensor types: (elements per block, bytes per block), from ggml's type traits.
@@ -258,6 +257,9 @@ class GgufScanner(Scanner):
                 yield from self._template_findings(artifact, key, value)
 
     def _template_findings(self, artifact: Artifact, key: str, source: str) -> Iterator[Finding]:
+        # jinja2's parser is imported only for files that carry a template.
+        from mlwarden.scanners.models.chat_template import analyse_template
+
         analysis = analyse_template(source)
         evidence: dict[str, object] = {"format": "gguf", "key": key}
         if analysis.error is not None:

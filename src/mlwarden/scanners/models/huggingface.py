@@ -15,7 +15,6 @@ from typing import Any
 from mlwarden.findings import Finding, Severity
 from mlwarden.scanners import register
 from mlwarden.scanners.interface import Artifact, ScanContext, Scanner
-from mlwarden.scanners.models.chat_template import analyse_template
 from mlwarden.sniff import Kind
 
 _MARKERS = (b'"auto_map"', b'"custom_pipelines"', b'"chat_template"')
@@ -104,6 +103,9 @@ class HuggingFaceConfigScanner(Scanner):
             )
 
     def _template_findings(self, artifact: Artifact, key: str, source: str) -> Iterator[Finding]:
+        # jinja2's parser is imported only for files that carry a template.
+        from mlwarden.scanners.models.chat_template import analyse_template
+
         analysis = analyse_template(source)
         evidence: dict[str, object] = {"format": _FORMAT, "key": key}
         if analysis.error is not None:
