@@ -113,7 +113,7 @@ class NameTable:
             self.constants.pop(name, None)
             resolved = self.resolve(value) if isinstance(value, ast.Name | ast.Attribute) else None
             if resolved is None and isinstance(value, ast.Call):
-                resolved = self._dynamic_module(value)
+                resolved = self._dynamic_module(value) or self._getattr(value)
             self.aliases[name] = resolved
 
     def bind_local(self, targets: list[ast.expr], value: ast.expr) -> None:
@@ -131,7 +131,7 @@ class NameTable:
                 continue
             resolved = self.resolve(value) if isinstance(value, ast.Name | ast.Attribute) else None
             if resolved is None and isinstance(value, ast.Call):
-                resolved = self._dynamic_module(value)
+                resolved = self._dynamic_module(value) or self._getattr(value)
             if resolved is not None:
                 self.aliases[name] = resolved
             elif name not in self.aliases:
