@@ -36,7 +36,6 @@ TRIGGERS = (
     "shelve",
     "marshal",
     "joblib",
-    "numpy",
     "torch",
     "keras",
     "yaml",
@@ -65,26 +64,26 @@ TRIGGERS = (
     "debug",
     "share",
     "0.0.0.0",
-    "::",
+    '"::"',
+    "'::'",
+    "[::]",
     "'*'",
     '"*"',
     "dashboard",
     "mlflow",
     "jupyter",
 )
-#: ``numpy`` above covers ``import numpy as np``; a notebook cell may use ``np`` unbound.
-_SHORT_TRIGGERS = ("np.load", "np.lib")
-
 #: How many nodes are visited between two checks of the time limit.
 _TIME_CHECK_EVERY = 4096
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _NEUTRAL = ast.Constant(value=None)
+_CLOSE = ast.Pass()
 
 
 def may_match(text: str) -> bool:
     """Whether any rule could fire on this text (a cheap test before parsing)."""
-    return any(t in text for t in TRIGGERS) or any(t in text for t in _SHORT_TRIGGERS)
+    return any(t in text for t in TRIGGERS)
 
 
 def check_source(
@@ -129,43 +128,110 @@ def _unparsable(exc: BaseException) -> CodeIssue:
     )
 
 
+#: Fields that never hold a node worth visiting: expression contexts, operators, names.
+_LEAF_FIELDS = frozenset(
+    {"ctx", "op", "ops", "type_comment", "kind", "id", "attr", "name", "module", "level"}
+    | {"arg", "asname", "names", "type_ignores", "is_async", "conversion", "kwd_attrs"}
+)
+
+
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    if kind is ast.Constant:
+        return ()
+    return tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+
+
+#: The fields to descend into, by node type (filled once per type, on first sight).
+_CHILDREN: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
 def _walk(
     analysis: ModuleAnalysis,
     tree: ast.Module,
     http: bool,
     check_time: Callable[[], None] | None,
 ) -> None:
-    # Depth-first, in source order, without recursion: a None on the stack closes a scope.
+    # Depth-first, in source order, without recursion. _CLOSE on the stack closes a scope;
+    # None entries come from optional list items (dict splats, missing keyword defaults).
     stack: list[ast.AST | None] = list(reversed(tree.body))
+    handlers = _HANDLERS
+    children = _CHILDREN
     visited = 0
     while stack:
         node = stack.pop()
         if node is None:
+            continue
+        if node is _CLOSE:
             analysis.scopes.pop()
             continue
         visited += 1
-        if check_time is not None and visited % _TIME_CHECK_EVERY == 0:
+        if check_time is not None and not visited % _TIME_CHECK_EVERY:
             check_time()
         kind = type(node)
-        if kind is ast.Call:
-            _call(analysis, node, http)  # type: ignore[arg-type]
-        elif kind is ast.Constant:
-            if http and isinstance(node.value, str) and node.value.startswith("http://"):  # type: ignore[attr-defined]
-                supply_chain.url_literal(analysis, node)  # type: ignore[arg-type]
-            continue
-        elif kind is ast.JoinedStr:
-            if http:
-                supply_chain.url_literal(analysis, node)  # type: ignore[arg-type]
-        elif kind is ast.Assign:
-            _assign(analysis, node.targets, node.value)  # type: ignore[attr-defined]
-        elif kind is ast.Name:
-            continue
-        elif isinstance(node, _SCOPES):
-            _enter(analysis, node)
-            stack.append(None)
-        else:
-            _bind(analysis, node)
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        handler = handlers.get(kind)
+        if handler is not None and handler(analysis, node, http):
+            stack.append(_CLOSE)  # the handler opened a scope
+        fields = children.get(kind)
+        if fields is None:
+            fields = children[kind] = _child_fields(kind)
+        for name in reversed(fields):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(reversed(value))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+
+def _on_call(analysis: ModuleAnalysis, node: ast.AST, http: bool) -> bool:
+    _call(analysis, node, http)  # type: ignore[arg-type]
+    return False
+
+
+def _on_string(analysis: ModuleAnalysis, node: ast.AST, http: bool) -> bool:
+    if http:
+        value = getattr(node, "value", None)
+        if isinstance(node, ast.JoinedStr) or (
+            isinstance(value, str) and value.startswith("http://")
+        ):
+            supply_chain.url_literal(analysis, node)  # type: ignore[arg-type]
+    return False
+
+
+def _on_assign(analysis: ModuleAnalysis, node: ast.AST, http: bool) -> bool:
+    assert isinstance(node, ast.Assign)
+    _assign(analysis, node.targets, node.value)
+    return False
+
+
+def _on_scope(analysis: ModuleAnalysis, node: ast.AST, http: bool) -> bool:
+    assert isinstance(node, _SCOPES)
+    _enter(analysis, node)
+    return True
+
+
+def _on_binding(analysis: ModuleAnalysis, node: ast.AST, http: bool) -> bool:
+    _bind(analysis, node)
+    return False
+
+
+_HANDLERS: dict[type[ast.AST], Callable[[ModuleAnalysis, ast.AST, bool], bool]] = {
+    ast.Call: _on_call,
+    ast.Constant: _on_string,
+    ast.JoinedStr: _on_string,
+    ast.Assign: _on_assign,
+    ast.FunctionDef: _on_scope,
+    ast.AsyncFunctionDef: _on_scope,
+    ast.ClassDef: _on_scope,
+    ast.AugAssign: _on_binding,
+    ast.NamedExpr: _on_binding,
+    ast.AnnAssign: _on_binding,
+    ast.For: _on_binding,
+    ast.AsyncFor: _on_binding,
+    ast.comprehension: _on_binding,
+    ast.withitem: _on_binding,
+    ast.Import: _on_binding,
+    ast.ImportFrom: _on_binding,
+}
 
 
 def _enter(
