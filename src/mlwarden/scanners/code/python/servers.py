@@ -150,7 +150,10 @@ def server_commands(analysis: ModuleAnalysis, call: ast.Call, resolved: str | No
     """MW333-MW335: ray, MLflow and Jupyter servers started by a command line."""
     if resolved not in _COMMAND_CALLS:
         return
-    command = command_text(analysis, argument(call, 0, "args"))
+    if resolved == "asyncio.create_subprocess_exec":  # the program and its arguments, spread
+        command = command_text(analysis, ast.List(elts=list(call.args)))
+    else:
+        command = command_text(analysis, argument(call, 0, "args"))
     if command is None:
         return
     for rule, message in check_command(command):
