@@ -10,7 +10,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,keras,torch]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,keras,torch,data,dask]'
 	touch $(STAMP)
 
 lint: install
