@@ -19,7 +19,15 @@ from mlwarden.scanners.interface import (
     Limits,
     ScanContext,
 )
-from mlwarden.sniff import DEPENDENCY_KINDS, HDF5_MAGIC, HEAD_BYTES, TEXT_KINDS, Kind, sniff
+from mlwarden.sniff import (
+    DATA_KINDS,
+    DEPENDENCY_KINDS,
+    HDF5_MAGIC,
+    HEAD_BYTES,
+    TEXT_KINDS,
+    Kind,
+    sniff,
+)
 
 #: How far from its end a zip's end-of-central-directory record can be (its comment is at
 #: most 65,535 bytes).
@@ -33,7 +41,12 @@ PARALLEL_THRESHOLD = 16
 
 #: Kinds that are model or archive formats: an artifact of these kinds that cannot be read
 #: completely is a finding (it could not be shown safe), not only an error.
-FAIL_CLOSED_KINDS = frozenset(Kind) - {Kind.UNKNOWN, Kind.JSON} - DEPENDENCY_KINDS - TEXT_KINDS
+FAIL_CLOSED_KINDS = (
+    frozenset(Kind) - {Kind.UNKNOWN, Kind.JSON} - DEPENDENCY_KINDS - TEXT_KINDS - DATA_KINDS
+)
+
+#: Names of zip-based office documents that hold datasets as well as being archives.
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -148,6 +161,8 @@ def scan_file(
     if result.kind in (Kind.UNKNOWN, Kind.TEXT) and _has_hdf5_superblock(path, size):
         result.kind = Kind.HDF5
     kinds = [result.kind]
+    if result.kind is Kind.ZIP and path.name.lower().endswith(SPREADSHEET_SUFFIXES):
+        kinds.append(Kind.EXCEL)
     if result.kind is not Kind.ZIP and _has_zip_tail(path, size):
         # Data in front of a zip (a script, a pickle) hides it from a sniff of the head, but
         # zipfile-based loaders (Keras, numpy.load) find the archive from its end.

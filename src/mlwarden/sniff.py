@@ -47,6 +47,11 @@ class Kind(enum.StrEnum):
     COMPOSE = "compose"
     PROPERTIES = "properties"  # Java-style key=value files (TorchServe's config.properties)
     TEXT = "text"  # any other UTF-8 text: configs, YAML, .env files, docs
+    # Datasets, scanned for personal data.
+    CSV = "csv"  # also TSV and other delimited text
+    JSONL = "jsonl"
+    PARQUET = "parquet"
+    EXCEL = "excel"  # .xlsx, a zip: scanned as an archive too
     UNKNOWN = "unknown"
 
 
@@ -75,6 +80,9 @@ TEXT_KINDS = frozenset(
         Kind.TEXT,
     }
 )
+
+#: Kinds that hold tabular or record data.
+DATA_KINDS = frozenset({Kind.CSV, Kind.JSONL, Kind.PARQUET, Kind.EXCEL})
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -117,6 +125,8 @@ def sniff(head: bytes, name: str = "") -> Kind:
         return Kind.HDF5
     if head.startswith(b"GGUF"):
         return Kind.GGUF
+    if head.startswith(b"PAR1"):
+        return Kind.PARQUET
     if _is_hdf5_with_userblock(head):
         return Kind.HDF5
     if _is_tar(head):
@@ -132,6 +142,9 @@ def sniff(head: bytes, name: str = "") -> Kind:
     dependency_file = _sniff_dependency_file(head, name)
     if dependency_file is not None:
         return dependency_file
+    lower = name.lower()
+    if lower.endswith((".jsonl", ".ndjson", ".jsonlines")) or _is_json_lines(head):
+        return Kind.JSONL
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"[") and _is_json_start(stripped):
         return Kind.NOTEBOOK if _is_notebook(stripped, name) else Kind.JSON
@@ -175,7 +188,20 @@ def _sniff_text(head: bytes, name: str) -> Kind:
         return Kind.COMPOSE
     if base.endswith(".properties"):
         return Kind.PROPERTIES
+    if base.endswith((".csv", ".tsv", ".psv", ".tab")):
+        return Kind.CSV
     return Kind.TEXT
+
+
+def _is_json_lines(head: bytes) -> bool:
+    # Two or more lines that are each a JSON object: JSON Lines whatever the file is called.
+    lines = [line for line in head.split(b"\n")[:-1] if line.strip()][:3]
+    if len(lines) < 2:
+        return False
+    try:
+        return all(isinstance(json.loads(line), dict) for line in lines)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _is_utf8(head: bytes) -> bool:

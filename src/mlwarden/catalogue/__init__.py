@@ -8,6 +8,7 @@ MW6xx personal data.
 
 from mlwarden.catalogue import (
     code,
+    data,
     deps,
     models_archives,
     models_formats,
@@ -19,6 +20,7 @@ from mlwarden.catalogue import (
 
 __all__ = [
     "code",
+    "data",
     "deps",
     "models_archives",
     "models_formats",

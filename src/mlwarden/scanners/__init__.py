@@ -20,7 +20,7 @@ from mlwarden.scanners.interface import (
     ScanContext,
     Scanner,
 )
-from mlwarden.sniff import DEPENDENCY_KINDS, TEXT_KINDS, Kind
+from mlwarden.sniff import DATA_KINDS, DEPENDENCY_KINDS, TEXT_KINDS, Kind
 
 __all__ = [
     "Artifact",
@@ -53,6 +53,7 @@ BUILTIN_MODULES: Mapping[str, frozenset[Kind]] = MappingProxyType(
         "mlwarden.scanners.code.notebooks": frozenset({Kind.NOTEBOOK}),
         "mlwarden.scanners.code.secrets": TEXT_KINDS | {Kind.JSON},
         "mlwarden.scanners.code.serving": TEXT_KINDS | {Kind.JSON},
+        "mlwarden.scanners.data.scanner": DATA_KINDS,
     }
 )
 

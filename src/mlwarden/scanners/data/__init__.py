@@ -1,0 +1,1 @@
+"""Personal data in datasets: recognisers, column verdicts and the dataset scanner."""
