@@ -1,0 +1,183 @@
+"""Code benchmark: mlwarden against bandit and semgrep on the annotated fixtures, and speed on
+the installed source of transformers and scikit-learn.
+
+    .venv/bin/python benchmarks/code/run.py [--repeat 3] [--trees transformers,sklearn]
+        [--skip-speed] [--semgrep-config PATH]...
+
+Writes ``benchmarks/work/code/results.json`` and the code section of ``benchmarks/RESULTS.md``.
+Peers come from ``.venv-peers`` (``code/peers.txt``); the trees from
+``benchmarks/work/code/site`` (``code/trees.txt``, ``pip install --no-deps --target``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402
+import score  # noqa: E402
+import section  # noqa: E402
+import speed  # noqa: E402
+import tools  # noqa: E402
+
+WORK = HERE.parent / "work" / "code"
+SITE = WORK / "site"
+RESULTS_JSON = WORK / "results.json"
+RESULTS_MD = HERE.parent / "RESULTS.md"
+REPO = HERE.parents[1]
+# Rule files a user put there (semgrep's registry cannot be reached offline): used when present.
+LOCAL_SEMGREP_RULES = WORK / "semgrep-rules"
+TREES = {"transformers": "transformers", "sklearn": "sklearn"}
+
+
+def _machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.1f} GiB, Python {platform.python_version()}, "
+        "shared with other work while measured"
+    )
+
+
+def _tree_versions() -> dict[str, str]:
+    found = {}
+    for dist in sorted(SITE.glob("*.dist-info")):
+        name, _, version = dist.name.removesuffix(".dist-info").partition("-")
+        found[name] = f"{name} {version}"
+    return found
+
+
+def _count_rules(config: Path) -> int:
+    files = [config] if config.is_file() else sorted(config.rglob("*.y*ml"))
+    return sum(
+        line.lstrip().startswith("- id:") for f in files for line in f.read_text().splitlines()
+    )
+
+
+def _shown(config: str) -> str:
+    path = Path(config).resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else config
+
+
+def run_corpus(semgrep_configs: list[str], registry_pack: bool) -> dict[str, Any]:
+    """Every tool on the fixtures; peers on a copy outside ``tests/`` (semgrep skips tests/)."""
+    files = corpus.load()
+    out = WORK / "corpus"
+    shutil.rmtree(out, ignore_errors=True)
+    copy = out / "fixtures"
+    shutil.copytree(corpus.FIXTURES, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    runs = [tools.mlwarden(corpus.FIXTURES, out), tools.bandit(copy, out)]
+    print(f"corpus: mlwarden {len(runs[0].hits)} findings, bandit {len(runs[1].hits)}", flush=True)
+    if registry_pack:
+        registry = tools.semgrep(copy, out, tools.SEMGREP_REGISTRY_CONFIG, "semgrep")
+        print(f"corpus: semgrep {tools.SEMGREP_REGISTRY_CONFIG}: {registry.note}", flush=True)
+        runs.append(registry)
+    notes = []
+    for index, config in enumerate(semgrep_configs):
+        local = tools.semgrep(copy, out, config, f"semgrep-local-{index}")
+        runs.append(local)
+        rules = _count_rules(Path(config))
+        notes.append(
+            f"semgrep with local rules `{_shown(config)}` ({rules} rules, offline): {local.note}"
+        )
+    scores = {"mlwarden": score.score_mlwarden(files, runs[0])}
+    scores["bandit"] = score.score_peer(files, runs[1])
+    usable = next((r for r in runs[2:] if r.available), None)
+    if usable is not None:
+        scores["semgrep"] = score.score_peer(files, usable)
+    kinds = Counter(f.kind for f in files)
+    return {
+        "files": len(files),
+        "by_kind": ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())),
+        "expectations": sum(len(f.expectations) for f in files),
+        "runs": [r.as_json() for r in runs],
+        "scores": scores,
+        "notes": notes,
+    }
+
+
+def run_speed(trees: list[str], repeat: int, profile: bool) -> dict[str, Any]:
+    """Whole-process timings per tree; a profile of mlwarden when it is slower than bandit."""
+    results: dict[str, Any] = {}
+    for name in trees:
+        tree = SITE / TREES.get(name, name)
+        if not tree.is_dir():
+            print(f"speed: {tree} missing (make -C benchmarks code-peers)", flush=True)
+            continue
+        results[name] = speed.measure_tree(name, tree, WORK / "speed", repeat)
+    slow = next((n for n in trees if n in results and not results[n]["met"]), None)
+    if profile and slow is not None:
+        print(f"speed: profiling mlwarden on {slow}", flush=True)
+        results["profile"] = speed.profile(SITE / TREES.get(slow, slow), WORK / "speed")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--trees", default="transformers,sklearn")
+    parser.add_argument("--skip-speed", action="store_true", help="keep the last speed figures")
+    parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--semgrep-config",
+        action="append",
+        default=[],
+        help="also run semgrep with these local rule files or folders (offline)",
+    )
+    parser.add_argument(
+        "--no-semgrep-registry", action="store_true", help="skip semgrep's registry pack"
+    )
+    parser.add_argument("--results-md", type=Path, default=RESULTS_MD)
+    args = parser.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    semgrep_configs = args.semgrep_config
+    if not semgrep_configs and LOCAL_SEMGREP_RULES.is_dir():
+        semgrep_configs = [str(LOCAL_SEMGREP_RULES)]
+    previous: dict[str, Any] = {}
+    if RESULTS_JSON.is_file():
+        previous = json.loads(RESULTS_JSON.read_text())
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(),
+        "versions": tools.versions(),
+        "trees": _tree_versions(),
+        "corpus": run_corpus(semgrep_configs, not args.no_semgrep_registry),
+    }
+    if args.skip_speed:
+        results["speed"] = previous.get("speed", {})
+    else:
+        trees = [t for t in args.trees.split(",") if t]
+        results["speed"] = run_speed(trees, args.repeat, not args.no_profile)
+    results["speed_notes"] = [
+        "Whole processes, start-up included; peak MB is the largest resident set of the "
+        "process tree (mlwarden scans with worker processes, one per core by default).",
+        "mlwarden reads every file of the tree (bytecode, data files, shared objects) and "
+        "decides kinds by content; bandit reads `*.py` only. Lines/s counts `*.py` lines for both.",
+        "`mlwarden --jobs 1` is one process, like bandit.",
+    ]
+    RESULTS_JSON.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    section.write(results, args.results_md)
+    print(f"wrote {RESULTS_JSON} and the code section of {args.results_md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
