@@ -72,6 +72,18 @@ def _count_rules(config: Path) -> int:
     )
 
 
+def _header(config: Path) -> list[str]:
+    """The leading comment lines of local rule files: where the rules came from."""
+    files = [config] if config.is_file() else sorted(config.rglob("*.y*ml"))
+    said = []
+    for f in files:
+        for line in f.read_text().splitlines():
+            if not line.startswith("#"):
+                break
+            said.append(line.lstrip("# ").strip())
+    return said
+
+
 def _shown(config: str) -> str:
     path = Path(config).resolve()
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else config
@@ -95,14 +107,22 @@ def run_corpus(semgrep_configs: list[str], registry_pack: bool) -> dict[str, Any
         local = tools.semgrep(copy, out, config, f"semgrep-local-{index}")
         runs.append(local)
         rules = _count_rules(Path(config))
+        said = " ".join(_header(Path(config)))
         notes.append(
-            f"semgrep with local rules `{_shown(config)}` ({rules} rules, offline): {local.note}"
+            f"semgrep with local rules `{_shown(config)}` ({rules} rules, offline; {local.note})"
+            + (f": {said}" if said else "")
         )
     scores = {"mlwarden": score.score_mlwarden(files, runs[0])}
     scores["bandit"] = score.score_peer(files, runs[1])
     usable = next((r for r in runs[2:] if r.available), None)
+    labels = {"bandit": "bandit"}
     if usable is not None:
         scores["semgrep"] = score.score_peer(files, usable)
+        offline = usable.tool != "semgrep"
+        config = semgrep_configs[int(usable.tool.rsplit("-", 1)[-1])] if offline else ""
+        labels["semgrep"] = (
+            f"semgrep ({_count_rules(Path(config))} local rules)" if offline else "semgrep p/python"
+        )
     kinds = Counter(f.kind for f in files)
     return {
         "files": len(files),
@@ -110,6 +130,7 @@ def run_corpus(semgrep_configs: list[str], registry_pack: bool) -> dict[str, Any
         "expectations": sum(len(f.expectations) for f in files),
         "runs": [r.as_json() for r in runs],
         "scores": scores,
+        "labels": labels,
         "notes": notes,
     }
 

@@ -116,18 +116,18 @@ def score_peer(files: list[FixtureFile], run: ToolRun) -> dict[str, Any]:
     false_positives = []
     on_ok = 0
     for path, hits in by_path.items():
-        fixture = fixtures.get(path)
+        found = fixtures.get(path)
         for hit in hits:
-            annotated = fixture is not None and any(
-                e.cell == hit.cell and hit.start <= e.line <= hit.end for e in fixture.expectations
+            annotated = found is not None and any(
+                e.cell == hit.cell and hit.start <= e.line <= hit.end for e in found.expectations
             )
             if annotated:
                 continue
-            family = file_family(fixture) if fixture else "other"
+            family = file_family(found) if found else "other"
             families[family]["fp"] += 1
             families[family]["fp_rules"][hit.rule] += 1
-            ok = fixture is not None and any(
-                (hit.cell, n) in fixture.ok_lines for n in range(hit.start, hit.end + 1)
+            ok = found is not None and any(
+                (hit.cell, n) in found.ok_lines for n in range(hit.start, hit.end + 1)
             )
             on_ok += ok
             false_positives.append({**_hit_json(hit), "on_ok_line": ok})

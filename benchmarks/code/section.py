@@ -12,6 +12,7 @@ from typing import Any
 from corpus import FAMILIES
 from score import totals
 
+REPO = Path(__file__).resolve().parents[2]
 START = "<!-- code:start -->"
 END = "<!-- code:end -->"
 LISTED = 40
@@ -39,8 +40,9 @@ def _corpus_table(corpus: dict[str, Any]) -> list[str]:
     shown = [p for p in PEERS if p in scores]
     head = "| family | expected | mlwarden TP / FP / FN |"
     rule = "| --- | ---: | ---: |"
+    labels = corpus.get("labels", {})
     for peer in shown:
-        head += f" {peer} TP / FP / FN |"
+        head += f" {labels.get(peer, peer)} TP / FP / FN |"
         rule += " ---: |"
     for peer in shown:
         head += f" {peer} rules on expected lines |"
@@ -95,9 +97,13 @@ def _peer_notes(corpus: dict[str, Any]) -> list[str]:
         state = "ran" if run["available"] else "**no results**"
         read = f", read {run['files_read']} of {corpus['files']} files" if run["files_read"] else ""
         note = f"; {run['note']}" if run["note"] else ""
+        tool = run["tool"].replace("semgrep-local-", "semgrep, local rules #")
+        if run["tool"] == "semgrep":
+            tool = "semgrep p/python"
         lines.append(
-            f"- {run['tool']}: {state} (exit {run['returncode']}, "
-            f"{run['seconds']:.1f} s{read}){note}. Command: `{run['command']}`"
+            f"- {tool}: {state} (exit {run['returncode']}, "
+            f"{run['seconds']:.1f} s{read}){note}. Command: "
+            f"`{run['command'].replace(str(REPO) + '/', '')}`"
         )
     for peer in PEERS:
         score = corpus["scores"].get(peer)
@@ -189,7 +195,11 @@ def render(results: dict[str, Any]) -> str:
     else:
         lines.append("- Installed transformers at least as fast as bandit: **not measured**")
     lines += ["", "## Annotated corpus (TP / FP / FN)", "", *_corpus_table(corpus), ""]
-    lines += [*_mlwarden_differences(corpus["scores"]["mlwarden"]), "", *_peer_notes(corpus)]
+    lines += _mlwarden_differences(corpus["scores"]["mlwarden"])
+    ours_run = next(r for r in corpus["runs"] if r["tool"] == "mlwarden")
+    if ours_run["note"]:
+        lines += ["", f"- mlwarden on the corpus: {ours_run['note']}"]
+    lines += ["", *_peer_notes(corpus)]
     lines += ["", *[f"- {note}" for note in corpus.get("notes", [])]]
     if speed:
         lines += ["", "## Speed on installed packages", "", *_speed(speed), ""]
