@@ -35,6 +35,8 @@ def scan(
         # Compile (or find in the cache) once here, before worker processes need it.
         open_database(str(config.db))
         options["db"] = str(config.db)
+    if config.sample is not None:
+        options["sample"] = config.sample
     report = scan_paths(
         targets,
         limits=config.limits,

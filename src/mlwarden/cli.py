@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also check the packages installed for this Python interpreter",
     )
     scan.add_argument("--jobs", "-j", type=int, help="worker processes (default: CPU count)")
+    scan.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="read only the first N rows of each dataset, for a quick look",
+    )
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
     convert = sub.add_parser("convert", help="convert a pickle checkpoint to safetensors")

@@ -85,6 +85,8 @@ class Config:
     db: Path | None = None
     #: An interpreter whose installed distributions are checked too (``--python``).
     python: str | None = None
+    #: Read only the first rows of each dataset (``--sample N``); ``None`` reads them all.
+    sample: int | None = None
 
     def is_excluded(self, path: str) -> bool:
         """Whether a file is left out by an ``exclude`` glob."""

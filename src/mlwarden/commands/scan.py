@@ -45,6 +45,10 @@ def run_scan(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, db=Path(args.db))
     if args.python is not None:
         config = dataclasses.replace(config, python=args.python)
+    if args.sample is not None:
+        if args.sample < 1:
+            raise UsageError(f"--sample must be at least 1, got {args.sample}")
+        config = dataclasses.replace(config, sample=args.sample)
     from mlwarden.scanners.deps.errors import DatabaseError
     from mlwarden.scanners.deps.model import EnvironmentProbeError
 

@@ -53,7 +53,7 @@ BUILTIN_MODULES: Mapping[str, frozenset[Kind]] = MappingProxyType(
         "mlwarden.scanners.code.notebooks": frozenset({Kind.NOTEBOOK}),
         "mlwarden.scanners.code.secrets": TEXT_KINDS | {Kind.JSON},
         "mlwarden.scanners.code.serving": TEXT_KINDS | {Kind.JSON},
-        "mlwarden.scanners.data.scanner": DATA_KINDS,
+        "mlwarden.scanners.data.scanner": DATA_KINDS | {Kind.TEXT},
     }
 )
 

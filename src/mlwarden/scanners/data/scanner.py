@@ -1,1 +1,209 @@
-"""The dataset scanner (registered on import)."""
+"""The dataset scanner: personal data in CSV/TSV, Parquet, JSON Lines, Excel and text corpora.
+
+Datasets are read in bounded batches (:mod:`mlwarden.scanners.data.tables`), each column is
+judged per batch and the verdicts are summed over the file
+(:mod:`mlwarden.scanners.data.verdicts`); one finding is reported per column and entity, under
+the entity's rule (MW600-619). Plain-text files are searched only when they look like a
+corpus (see :mod:`mlwarden.scanners.data.freetext`).
+
+A report never carries a personal value: examples are masked, column names holding a value
+are masked too, and parse errors are reported without the row they quote. When a limit or a
+malformed part ends the read early, what was found up to there is still reported before the
+limit or format finding the engine adds.
+
+The scan option ``sample`` (``--sample N``) reads only the first N rows of each table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from mlwarden.findings import Finding, Severity
+from mlwarden.scanners import register
+from mlwarden.scanners.data.freetext import (
+    is_corpus_text,
+    is_personal_value,
+    masked_name,
+    scan_text_for_pii,
+)
+from mlwarden.scanners.data.tables import ReadStats, read_batches
+from mlwarden.scanners.data.verdicts import ColumnTally, DatasetTally, EntityTally
+from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
+from mlwarden.sniff import DATA_KINDS, Kind
+
+#: Below this confidence a finding is reported one severity level lower.
+LOW_CONFIDENCE = 0.5
+
+_LOWER = {
+    Severity.CRITICAL: Severity.HIGH,
+    Severity.HIGH: Severity.MEDIUM,
+    Severity.MEDIUM: Severity.LOW,
+    Severity.LOW: Severity.LOW,
+    Severity.INFO: Severity.INFO,
+}
+
+
+def sample_option(context: ScanContext) -> int | None:
+    """The ``sample`` scan option: read only this many rows per table (None: all)."""
+    value = context.options.get("sample")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"the sample option must be a positive integer, got {value!r}")
+    return value
+
+
+@register
+class DatasetScanner(Scanner):
+    """Personal data in tabular datasets and plain-text corpora."""
+
+    name = "datasets"
+    kinds: ClassVar[frozenset[Kind]] = DATA_KINDS | {Kind.TEXT}
+
+    def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        if artifact.kind is Kind.TEXT:
+            if is_corpus_text(artifact):
+                yield from self._scan_text(artifact, context)
+            return
+        yield from self._scan_table(artifact, context)
+
+    def _scan_table(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        stats = ReadStats(format=artifact.kind.value)
+        tally = DatasetTally()
+        batches = read_batches(
+            artifact, context, stats, is_value=is_personal_value, sample=sample_option(context)
+        )
+        try:
+            for batch in batches:
+                context.check_time()
+                tally.add(batch)
+        except (LimitExceeded, FormatError):
+            # Report what was found before the read stopped, then let the engine say why.
+            yield from self._table_findings(artifact, tally, stats)
+            raise
+        yield from self._table_findings(artifact, tally, stats)
+
+    def _table_findings(
+        self, artifact: Artifact, tally: DatasetTally, stats: ReadStats
+    ) -> Iterator[Finding]:
+        for column, entity in tally.results():
+            yield self._column_finding(artifact, column, entity, stats)
+        if stats.skipped or stats.skipped_columns:
+            yield self.finding(
+                artifact,
+                "MW629",
+                f"{stats.skipped} rows and {stats.skipped_columns} columns could not be read"
+                " and were skipped: " + "; ".join(stats.reasons or ["too many columns"]),
+                evidence={
+                    "format": stats.format,
+                    "skipped": stats.skipped,
+                    "skipped_columns": stats.skipped_columns,
+                    "reasons": list(stats.reasons),
+                    "rows_scanned": stats.rows,
+                },
+            )
+        if stats.sampled:
+            yield self.finding(
+                artifact,
+                "MW628",
+                f"only the first {stats.rows} rows were scanned (--sample)",
+                evidence={"format": stats.format, "rows_scanned": stats.rows},
+            )
+
+    def _column_finding(
+        self, artifact: Artifact, column: ColumnTally, entity: EntityTally, stats: ReadStats
+    ) -> Finding:
+        from mlwarden.catalogue.data import rule_for_entity
+        from mlwarden.rules import get_rule
+        from mlwarden.scanners.data.recognisers import NATIONAL_IDS
+
+        rule = rule_for_entity(entity.entity, NATIONAL_IDS)
+        name = masked_name(column.name)
+        share = column.share(entity)
+        confidence = round(entity.confidence, 3)
+        severity = get_rule(rule).severity
+        if confidence < LOW_CONFIDENCE:
+            severity = _LOWER[severity]
+        where = f"sheet {masked_name(column.table)!r}, " if column.table is not None else ""
+        what = "values" if entity.detection == "column" else "matches in free text"
+        example = f", e.g. {entity.examples[0]}" if entity.examples else ""
+        evidence: dict[str, object] = {
+            "entity": entity.entity,
+            "column": name,
+            "count": entity.count,
+            "share": round(share, 4),
+            "confidence": confidence,
+            "examples": list(entity.examples),
+            "rows_scanned": stats.rows,
+            "first_row": entity.first_row,
+            "detection": entity.detection,
+            "format": stats.format,
+        }
+        if column.table is not None:
+            evidence["sheet"] = masked_name(column.table)
+        if stats.sampled:
+            evidence["sampled"] = True
+        return self.finding(
+            artifact,
+            rule,
+            f"{where}column {name!r}: {entity.count} {entity.entity} {what} in"
+            f" {share:.0%} of its non-empty cells{example}",
+            severity=severity,
+            evidence=evidence,
+            key=f"{column.table or ''}\x1f{column.name}\x1f{entity.entity}",
+        )
+
+    def _scan_text(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        from mlwarden.scanners.data.freetext import text_batches
+
+        # A text file is one free-text column whose cells are its lines.
+        column = ColumnTally(name="", free_text=True)
+        tally = DatasetTally(columns={(None, ""): column})
+        try:
+            for numbers, lines in text_batches(artifact, context.limits.max_metadata_bytes):
+                context.check_time()
+                tally.add_cells(column, lines, 0, row_ids=numbers)
+        except LimitExceeded:
+            yield from self._text_findings(artifact, tally)
+            raise
+        yield from self._text_findings(artifact, tally)
+
+    def _text_findings(self, artifact: Artifact, tally: DatasetTally) -> Iterator[Finding]:
+        for column, entity in tally.results():
+            yield self._text_finding(artifact, column, entity)
+
+    def _text_finding(
+        self, artifact: Artifact, column: ColumnTally, entity: EntityTally
+    ) -> Finding:
+        from mlwarden.catalogue.data import rule_for_entity
+        from mlwarden.rules import get_rule
+        from mlwarden.scanners.data.recognisers import NATIONAL_IDS
+
+        rule = rule_for_entity(entity.entity, NATIONAL_IDS)
+        confidence = round(entity.confidence, 3)
+        severity = get_rule(rule).severity
+        if confidence < LOW_CONFIDENCE:
+            severity = _LOWER[severity]
+        example = f", e.g. {entity.examples[0]}" if entity.examples else ""
+        return self.finding(
+            artifact,
+            rule,
+            f"{entity.count} {entity.entity} matches on {entity.cells} lines{example}",
+            severity=severity,
+            evidence={
+                "entity": entity.entity,
+                "count": entity.count,
+                "lines": entity.cells,
+                "share": round(column.share(entity), 4),
+                "confidence": confidence,
+                "examples": list(entity.examples),
+                "detection": "cells",
+                "format": "text",
+            },
+            key=entity.entity,
+            line=entity.first_row,
+        )
+
+
+__all__ = ["DatasetScanner", "sample_option", "scan_text_for_pii"]
