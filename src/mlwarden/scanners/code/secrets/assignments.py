@@ -50,6 +50,7 @@ MIN_LENGTH = 16
 # Longest window of a line read around a secret-like word: minified lines stay cheap.
 _WINDOW_BEFORE = 200
 _WINDOW_AFTER = 600
+_SEGMENT_MAX = 8192
 
 _NAME_HINT = re.compile(
     r"token|secret|passw|passphrase|pwd|api[_\-]?key|access[_\-]?key|private[_\-]?key|"
@@ -59,7 +60,9 @@ _NAME_HINT = re.compile(
 
 _ANNOTATION = r"(?:\s*:\s*[\w.\[\], |]{1,60}?)?"
 _QUOTED = re.compile(
-    r"(?P<name>[A-Za-z_$][\w.$\-]*)[\"'\]]*" + _ANNOTATION + r"\s*(?P<op>:=|=>|==|=|:|\(|,)\s*"
+    r"(?<![\w.$\-])(?P<name>[A-Za-z_$][\w.$\-]*)[\"'\]]*"
+    + _ANNOTATION
+    + r"\s*(?P<op>:=|=>|==|=|:|\(|,)\s*"
     r"[rRbBuU]?(?P<q>[\"'`])(?P<value>[^\"'`\s\\]{8,300})(?P=q)"
 )
 _UNQUOTED = re.compile(
@@ -75,6 +78,23 @@ _CLI_FLAG = re.compile(
 _WANDB_LOGIN = re.compile(r"wandb\s+login\s+(?:--?\S+\s+)*(?P<value>[0-9a-f]{40})\b")
 _BEARER = re.compile(r"\bBearer\s+(?P<value>[A-Za-z0-9\-._~+/]{20,300}=*)")
 
+# Values with a vendor prefix were judged by their format (a GitHub token with a wrong checksum
+# is a typo or an example), not by their entropy.
+_VENDOR_PREFIXES = (
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "hf_",
+    "api_org_",
+    "sk-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "xox",
+)
 _HEX = re.compile(r"[0-9a-f]+|[0-9A-F]+")
 _BASE64_40 = re.compile(r"[A-Za-z0-9/+]{40}")
 _IDENTIFIER_PATH = re.compile(r"[A-Za-z_][A-Za-z_]*(?:[.:/][A-Za-z_][A-Za-z_]*)*")
@@ -106,19 +126,35 @@ def is_secret_name(name: str) -> bool:
 
 def assignment_candidates(text: str, *, unquoted: bool = True) -> Iterator[Candidate]:
     """Named secrets in ``text``; ``unquoted=False`` for code, where bare values are names."""
-    seen_windows: set[tuple[int, int]] = set()
-    for hint in _NAME_HINT.finditer(text):
-        line_start = text.rfind("\n", 0, hint.start()) + 1
-        line_end = text.find("\n", hint.end())
-        line_end = len(text) if line_end < 0 else line_end
-        start = max(line_start, hint.start() - _WINDOW_BEFORE)
-        end = min(line_end, hint.end() + _WINDOW_AFTER)
-        # Hints close together share one window; a long line is read in bounded windows.
-        window = (start, end)
-        if any(s <= start and end <= e for s, e in seen_windows):
-            continue
-        seen_windows.add(window)
+    for start, end in _segments(text):
         yield from _window_candidates(text, start, end, unquoted=unquoted)
+
+
+def _segments(text: str) -> Iterator[tuple[int, int]]:
+    """Stretches of text around secret-like words, each read once.
+
+    Windows around nearby words are merged, up to a bounded size, so that a long minified line
+    full of such words costs time in proportion to its length, not to its length times the
+    number of words. Consecutive segments overlap by a window, so no assignment is cut.
+    """
+    current: tuple[int, int] | None = None
+    for hint in _NAME_HINT.finditer(text):
+        # Searches for the line's ends stay within the window: on a long line they would
+        # otherwise walk the whole line once per word.
+        low = max(0, hint.start() - _WINDOW_BEFORE)
+        high = min(len(text), hint.end() + _WINDOW_AFTER)
+        newline = text.rfind("\n", low, hint.start())
+        start = low if newline < 0 else newline + 1
+        newline = text.find("\n", hint.end(), high)
+        end = high if newline < 0 else newline
+        if current is not None and start <= current[1] and end - current[0] <= _SEGMENT_MAX:
+            current = (current[0], max(current[1], end))
+            continue
+        if current is not None:
+            yield current
+        current = (start, end)
+    if current is not None:
+        yield current
 
 
 def _assignments(segment: str, offset: int, *, unquoted: bool) -> Iterator[Assignment]:
@@ -177,7 +213,7 @@ def _classify(found: Assignment, line: str) -> Candidate | None:
     name, value = found.name, found.value
     lowered_name = name.lower()
     end = found.start + len(value)
-    if is_placeholder(value) or _DIGEST_PREFIX.match(value):
+    if is_placeholder(value) or _DIGEST_PREFIX.match(value) or value.startswith(_VENDOR_PREFIXES):
         return None
     if value.startswith(("$", "%", "@", "/", "~", "./", "http")):
         return None

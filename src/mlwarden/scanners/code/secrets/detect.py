@@ -6,7 +6,12 @@ import re
 from dataclasses import dataclass
 
 from mlwarden.scanners.code.secrets.assignments import assignment_candidates
-from mlwarden.scanners.code.secrets.formats import SECRET_KINDS, Candidate, format_candidates
+from mlwarden.scanners.code.secrets.formats import (
+    SECRET_KINDS,
+    Candidate,
+    format_candidates,
+    has_key_body,
+)
 from mlwarden.scanners.code.secrets.text import (
     LineIndex,
     fingerprint_key,
@@ -94,6 +99,7 @@ def _service_accounts(text: str) -> list[Candidate]:
     return [
         Candidate(m.start(), m.end(), "PRIVATE KEY", "gcp-service-account-key", "high", 0)
         for m in _SA_PRIVATE_KEY.finditer(text)
+        if has_key_body(text, m.end())
     ]
 
 

@@ -257,15 +257,25 @@ def _azure_keys(text: str) -> Iterator[Candidate]:
         )
 
 
+def has_key_body(text: str, offset: int) -> bool:
+    """Whether key material follows a ``-----BEGIN ... PRIVATE KEY-----`` header at ``offset``.
+
+    Documentation writes the header around ``...`` or ``<your key>``; a real key has a long,
+    random base64 body before its ``-----END`` line.
+    """
+    after = text[offset : offset + _KEY_LOOKAHEAD]
+    end = after.find("-----END")
+    run = _KEY_BODY.search(after if end < 0 else after[:end])
+    return (
+        run is not None and not is_placeholder(run.group()) and shannon_entropy(run.group()) >= 4.0
+    )
+
+
 def _private_keys(text: str) -> Iterator[Candidate]:
     if "PRIVATE KEY" not in text:
         return
     for match in _PRIVATE_KEY.finditer(text):
-        after = text[match.end() : match.end() + _KEY_LOOKAHEAD]
-        end = after.find("-----END")
-        body = after if end < 0 else after[:end]
-        run = _KEY_BODY.search(body)
-        if run is None or is_placeholder(run.group()) or shannon_entropy(run.group()) < 4.0:
+        if not has_key_body(text, match.end()):
             continue
         yield Candidate(
             match.start(),
