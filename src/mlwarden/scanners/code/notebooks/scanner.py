@@ -141,7 +141,8 @@ class NotebookScanner(Scanner):
 
     def _env(self, artifact: Artifact, cell: NotebookCell, views: CellViews) -> Iterator[Finding]:
         for line, (name, value, column) in views.env.items():
-            value = value.strip().strip("\"'")
+            # A trailing comment is not part of what a reader takes for the value.
+            value = value.split(" #", 1)[0].strip().strip("\"'")
             matches = find_secrets(f"{name}={value}")
             if matches:
                 evidence = secret_evidence(matches[0])
