@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also admit this global (repeatable)",
     )
 
+    from mlwarden.commands.redact import add_parser as add_redact_parser
+
+    add_redact_parser(sub)
+
     db = sub.add_parser("db", help="manage the vulnerability database (OSV advisories)")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     db_update = db_sub.add_parser(
@@ -124,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mlwarden.commands.convert import run_convert
 
             return run_convert(args)
+        if args.command == "redact":
+            from mlwarden.commands.redact import run_redact
+
+            return run_redact(args)
         if args.command == "db":
             from mlwarden.commands.db import run_db
 

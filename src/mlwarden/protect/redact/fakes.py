@@ -12,6 +12,7 @@ letters and digits drawn at random.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import random
@@ -144,10 +145,8 @@ def _phone(faker: Any, rng: random.Random, value: str) -> str:
     if value.lstrip().startswith("+"):
         import phonenumbers
 
-        try:
+        with contextlib.suppress(phonenumbers.NumberParseException):
             kept = str(phonenumbers.parse(value, None).country_code)
-        except phonenumbers.NumberParseException:
-            pass
     return reshape(value, rng, kept)
 
 

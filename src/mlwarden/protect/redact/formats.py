@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from mlwarden.protect.redact import csv_format, jsonl_format, parquet_format
 from mlwarden.protect.redact.errors import UnsupportedInputError
@@ -76,7 +77,7 @@ def rewrite(
     """Write the transformed copy of ``path`` to ``output`` in one pass; rows and counts."""
     transform = spec.build()
     if isinstance(layout, parquet_format.ParquetLayout):
-        schema = _parquet_schema(path, spec)
+        schema = parquet_schema(path, spec)
         writer = parquet_format.make_writer(str(output), schema, layout)
         try:
             rows = parquet_format.rewrite_row_groups(
@@ -95,7 +96,8 @@ def rewrite(
     return rows, transform.changed
 
 
-def _parquet_schema(path: Path, spec: TransformSpec) -> object:
+def parquet_schema(path: Path, spec: TransformSpec) -> Any:
+    """The Parquet schema the output gets (the input's, with any type a method changes)."""
     if isinstance(spec, RedactSpec):
         return parquet_format.output_schema(path, spec.rules, spec.method is RedactionMethod.DROP)[
             0
