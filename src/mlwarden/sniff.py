@@ -163,6 +163,7 @@ def _is_notebook(text: bytes, name: str) -> bool:
 
 
 _PYTHON_SUFFIXES = (".py", ".pyw", ".pyi")
+_DELIMITED_SUFFIXES = (".csv", ".tsv", ".psv", ".tab")
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
 
 
@@ -172,9 +173,11 @@ def _sniff_text(head: bytes, name: str) -> Kind:
     Text formats have no magic, so the name decides among them, but only for bytes that are
     text (UTF-8 with no NUL); a shebang line names the interpreter of a script.
     """
-    if b"\x00" in head or not _is_utf8(head):
-        return Kind.UNKNOWN
     base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if b"\x00" in head or not _is_utf8(head):
+        # Delimited text exported in a legacy encoding (cp1252) is still a dataset.
+        delimited = b"\x00" not in head and base.endswith(_DELIMITED_SUFFIXES)
+        return Kind.CSV if delimited else Kind.UNKNOWN
     first = head.split(b"\n", 1)[0]
     if base.endswith(_PYTHON_SUFFIXES) or (first.startswith(b"#!") and b"python" in first):
         return Kind.PYTHON
@@ -188,7 +191,7 @@ def _sniff_text(head: bytes, name: str) -> Kind:
         return Kind.COMPOSE
     if base.endswith(".properties"):
         return Kind.PROPERTIES
-    if base.endswith((".csv", ".tsv", ".psv", ".tab")):
+    if base.endswith(_DELIMITED_SUFFIXES):
         return Kind.CSV
     return Kind.TEXT
 

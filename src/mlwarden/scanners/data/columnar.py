@@ -45,7 +45,7 @@ def read_parquet(
     stats.format = "parquet"
     with seekable(artifact) as source:
         try:
-            parquet = pq.ParquetFile(source)
+            parquet = pq.ParquetFile(source, buffer_size=1 << 20, pre_buffer=False)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
             raise FormatError(f"not a readable Parquet file: {exc}") from None
         schema = parquet.schema_arrow

@@ -25,8 +25,11 @@ from typing import IO, Any
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext
 from mlwarden.sniff import Kind
 
-#: Bytes pyarrow parses per CSV block: each block becomes one batch.
-CSV_BLOCK_BYTES = 4 << 20
+#: Bytes pyarrow parses per CSV block: each block becomes one batch. The streaming reader
+#: reads a few dozen blocks ahead, so this sets its memory (about 40 MiB at 1 MiB).
+CSV_BLOCK_BYTES = 1 << 20
+#: Blocks grow to this when a single value is longer than a block.
+MAX_CSV_BLOCK_BYTES = 16 << 20
 #: How much of a CSV file is read to find its delimiter and header.
 CSV_HEAD_BYTES = 1 << 20
 #: Delimiters tried, in order of preference when several fit equally well.
@@ -222,7 +225,7 @@ def _read_csv(
     import pyarrow.csv as pacsv
 
     head = _read_csv_head(artifact).removeprefix(b"\xef\xbb\xbf")
-    text = head.decode("utf-8", errors="replace")
+    text = _decode_head(head)
     if not text.strip():
         return
     delimiter = detect_delimiter(text, artifact.name)
@@ -240,12 +243,6 @@ def _read_csv(
 
     # Every column as bytes: a type guessed from the first block would fail on a later one,
     # and text is decoded per batch so that invalid UTF-8 is replaced instead of fatal.
-    read_options = pacsv.ReadOptions(
-        column_names=names,
-        skip_rows=0 if stats.headerless else 1,
-        block_size=CSV_BLOCK_BYTES,
-        use_threads=False,
-    )
     parse_options = pacsv.ParseOptions(
         delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row
     )
@@ -253,28 +250,63 @@ def _read_csv(
         column_types={n: pa.binary() for n in names},
         include_columns=names[:MAX_COLUMNS],
     )
-    source = _csv_source(artifact)
+    row, block, skipped = 0, CSV_BLOCK_BYTES, 0
+    while True:
+        read_options = pacsv.ReadOptions(
+            column_names=names,
+            skip_rows=0 if stats.headerless else 1,
+            skip_rows_after_names=row,
+            block_size=block,
+            use_threads=False,
+        )
+        source = _csv_source(artifact)
+        try:
+            reader = pacsv.open_csv(source, read_options, parse_options, convert_options)
+            for batch in reader:
+                context.check_time()
+                columns = {n: as_text(batch.column(i)) for i, n in enumerate(batch.schema.names)}
+                yield ColumnBatch(first_row=row, rows=batch.num_rows, columns=columns)
+                row += batch.num_rows
+                skipped = stats.skipped
+            return
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            if "straddl" in str(exc) and block < MAX_CSV_BLOCK_BYTES:
+                # A value longer than a block: read again with larger blocks, after the rows
+                # already given out.
+                block, stats.skipped = MAX_CSV_BLOCK_BYTES, skipped
+                continue
+            raise FormatError(f"CSV parse error: {_short(exc)}") from None
+        finally:
+            if not isinstance(source, str):
+                source.close()
+
+
+def decode(data: bytes) -> str:
+    """Bytes as text: UTF-8, else Windows-1252 (what spreadsheet exports use), else Latin-1.
+
+    A value is never dropped for its encoding: names in a legacy encoding are still names.
+    """
     try:
-        reader = pacsv.open_csv(source, read_options, parse_options, convert_options)
-        row = 0
-        while True:
-            context.check_time()
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            columns = {n: as_text(batch.column(i)) for i, n in enumerate(batch.schema.names)}
-            yield ColumnBatch(first_row=row, rows=batch.num_rows, columns=columns)
-            row += batch.num_rows
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise FormatError(f"CSV parse error: {_short(exc)}") from None
-    finally:
-        if not isinstance(source, str):
-            source.close()
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _decode_head(head: bytes) -> str:
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
+            return head[: exc.start].decode("utf-8")  # the head ends inside a character
+    return decode(head)
 
 
 def as_text(array: Any) -> list[str | None]:
-    """A pyarrow array of text or bytes as Python strings, invalid UTF-8 replaced.
+    """A pyarrow array of text or bytes as Python strings (see :func:`decode`).
 
     Empty strings count as missing: they carry no personal data.
     """
@@ -285,10 +317,7 @@ def as_text(array: Any) -> list[str | None]:
         try:
             array = array.cast(pa.string())
         except pa.ArrowInvalid:
-            return [
-                (v.decode("utf-8", errors="replace") or None) if v is not None else None
-                for v in array.to_pylist()
-            ]
+            return [decode(v) or None if v is not None else None for v in array.to_pylist()]
     elif not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         array = pc.cast(array, pa.string())
     return [v or None for v in array.to_pylist()]
@@ -325,6 +354,7 @@ __all__ = [
     "ReadStats",
     "as_text",
     "column_names",
+    "decode",
     "detect_delimiter",
     "generated_names",
     "is_data_row",
