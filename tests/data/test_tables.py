@@ -1,4 +1,4 @@
-"""Dataset readers: delimiters, quoting, encodings, Parquet types, JSON Lines, workbooks, samples."""
+"""Dataset readers: delimiters, quoting, encodings, Parquet, JSON Lines, workbooks, samples."""
 
 from __future__ import annotations
 
