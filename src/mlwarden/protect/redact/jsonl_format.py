@@ -155,12 +155,21 @@ def survey_rows(path: Path, layout: JsonlLayout, survey: ColumnSurvey, rows: int
 def _columns_of(
     batch: list[_Line], layout: JsonlLayout, indices: list[int]
 ) -> dict[int, list[str | None]]:
+    # Containers are judged by their string leaves (a list of e-mails is an e-mail column),
+    # the way they are redacted.
     columns: dict[int, list[str | None]] = {}
     for i in indices:
         key = layout.columns[i]
-        columns[i] = [
-            cell_text(line.members[key][0]) if key in line.members else None for line in batch
-        ]
+        cells: list[str | None] = []
+        for line in batch:
+            value = line.members[key][0] if key in line.members else None
+            if isinstance(value, list | dict):
+                leaves: list[str] = []
+                _leaves(value, leaves)
+                cells.extend(leaves)
+            else:
+                cells.append(cell_text(value))
+        columns[i] = cells
     return columns
 
 
