@@ -16,7 +16,7 @@ from mlwarden.scanners.data.recognisers.base import (
 )
 
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"(?<![\w.+/-])[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[a-z0-9-]{2,59})"
     r"(?![\w-])"
 )
@@ -33,6 +33,9 @@ _FILE_SUFFIXES = frozenset(
 )
 
 
+_IN_URL = re.compile(r"//[^\s@/]*$|/$")
+
+
 class EmailRecogniser:
     """E-mail addresses: RFC 5322 dot-atoms with a plausible top-level domain."""
 
@@ -46,7 +49,8 @@ class EmailRecogniser:
         if "@" not in text:
             return
         for m in _EMAIL.finditer(text):
-            if _plausible_email(m.group()):
+            # "https://user:pass@host" and "//user@host" are URLs, not addresses.
+            if _plausible_email(m.group()) and not _IN_URL.search(window_before(text, m.start())):
                 yield EntityMatch(EMAIL, m.start(), m.end(), 0.95, True)
 
     def validate(self, value: str, context: str = "") -> str | None:
@@ -88,6 +92,10 @@ _PHONE_WORDS = re.compile(
 _CODE_WORDS = re.compile(
     r"\b(?:sku|order|ref|reference|invoice|isbn|issn|ean|upc|gtin|item|product|part|serial"
     r"|model|tracking|batch|lot|version|ver|build|id|no|nr|number|art|artikel)\W{0,3}$",
+    re.I,
+)
+_PHONE_COLUMN = re.compile(
+    r"phone|mobile|cell|fax|tel(?:e|$|_|\b)|handy|portable|movil|m[oó]vil|celular|gsm|msisdn",
     re.I,
 )
 #: Regions tried, in order, for a national-format number when nothing says which country.
@@ -147,10 +155,7 @@ class PhoneRecogniser:
     """
 
     entities: tuple[str, ...] = (PHONE,)
-    column_hint: re.Pattern[str] | None = re.compile(
-        r"phone|mobile|cell|fax|tel(?:e|$|_|\b)|handy|portable|movil|m[oó]vil|celular|gsm|msisdn",
-        re.I,
-    )
+    column_hint: re.Pattern[str] | None = _PHONE_COLUMN
     cell_shape: re.Pattern[str] = re.compile(
         r"[+(]*\d[\d ().\-/]{5,22}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
     )
@@ -182,6 +187,10 @@ class PhoneRecogniser:
     def validate(self, value: str, context: str = "") -> str | None:
         """PHONE when the whole ``value`` is a valid number (region from ``context``)."""
         if len(digits_of(value)) < 7 or not_a_phone(value):
+            return None
+        international = value.startswith(("+", "00"))
+        # A bare run of digits in a column is an id or an amount unless the column says phone.
+        if not international and value.isdigit() and not _PHONE_COLUMN.search(context):
             return None
         region = region_from_name(context) or DEFAULT_REGIONS[0]
         return PHONE if _valid_in(value, region) else None

@@ -28,7 +28,7 @@ _JOIN = (
     r"(?:(?:de|del|della|dei|degli|da|do|dos|das|di|du|des|la|le|les|los|las|y|e|i|van|von"
     r"|der|den|am|an|im)\s+|[ld]['\u2019])"
 )
-_HOUSE = r"\d{1,5}(?:\s?[a-zA-Z](?!\w))?(?:[/-]\d{1,4})?"
+_HOUSE = r"\d{1,5}(?:[a-zA-Z](?!\w))?(?:[/-]\d{1,4})?"
 
 #: Street types written before the name (French, Spanish, Catalan, Italian, Portuguese,
 #: Polish). Abbreviations need their dot.

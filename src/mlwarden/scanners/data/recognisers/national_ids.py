@@ -176,7 +176,7 @@ SCHEMES: tuple[IdScheme, ...] = (
     IdScheme(
         base.PASSPORT,
         None,
-        _p(r"[A-Z0-9]{1,3} ?[0-9]{5,8}|[A-Z]{1,2}[0-9A-Z]{6,7}"),
+        _p(r"[A-Z0-9]{1,3} ?[0-9]{5,8}|[A-Z]{1,2}[0-9A-Z]{6,8}"),
         _passport,
         _p(
             r"\b(?:passport|passeport|reisepass|pasaporte|passaporto|paszport|paspoort"

@@ -138,7 +138,8 @@ class UrlCredentialsRecogniser:
             return
         for m in _URL_CREDENTIALS.finditer(text):
             if not _PLACEHOLDER.match(m.group(2)):
-                yield EntityMatch(URL_CREDENTIALS, m.start(), m.end(), 0.9, True)
+                # Above an e-mail's score: "pass@host" inside the URL is not an address.
+                yield EntityMatch(URL_CREDENTIALS, m.start(), m.end(), 0.97, True)
 
     def validate(self, value: str, context: str = "") -> str | None:
         """URL_CREDENTIALS when the whole ``value`` is such a URL."""
