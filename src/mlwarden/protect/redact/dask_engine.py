@@ -28,22 +28,15 @@ from mlwarden.protect.redact.errors import RedactionError
 from mlwarden.protect.redact.formats import Layout, parquet_schema
 from mlwarden.protect.redact.transform import TransformSpec
 
-#: How long to wait for the scheduler to answer before giving up.
-CONNECT_TIMEOUT = "30s"
-
 
 def connect(scheduler: str) -> Any:
     """A ``dask.distributed.Client`` for the scheduler at ``scheduler``; refused clearly."""
+    from mlwarden.distributed import ClusterError, connect_client
+
     try:
-        from distributed import Client
-    except ImportError:
-        raise RedactionError(
-            "the dask engine needs dask.distributed: pip install 'mlwarden[dask]'"
-        ) from None
-    try:
-        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise RedactionError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        return connect_client(scheduler)
+    except ClusterError as exc:
+        raise RedactionError(str(exc)) from None
 
 
 def rewrite_text_part(
