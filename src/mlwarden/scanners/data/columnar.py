@@ -47,25 +47,34 @@ def read_parquet(
         try:
             parquet = pq.ParquetFile(source, buffer_size=1 << 20, pre_buffer=False)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-            raise FormatError(f"not a readable Parquet file: {exc}") from None
+            reason = str(exc).strip().split("\n", 1)[0][:200]
+            raise FormatError(f"not a readable Parquet file: {reason}") from None
         schema = parquet.schema_arrow
         wanted = [f.name for f in schema if _may_hold_personal_data(f.type, f.name)]
         column_names([f.name for f in schema], stats)  # counts columns past the cap
         if not wanted:
             return
         row = 0
-        try:
-            for batch in parquet.iter_batches(
-                batch_size=PARQUET_BATCH_ROWS, columns=wanted, use_threads=False
-            ):
-                context.check_time()
-                columns: dict[str, list[str | None]] = {}
-                for name, array in zip(batch.schema.names, batch.columns, strict=True):
-                    columns.update(_text_columns(name, array))
-                yield ColumnBatch(first_row=row, rows=batch.num_rows, columns=columns)
-                row += batch.num_rows
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise FormatError(f"Parquet data could not be decoded: {exc}") from None
+        # Row group by row group: a damaged one is skipped and counted, the others are read.
+        for group in range(parquet.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            done = 0
+            try:
+                for batch in parquet.iter_batches(
+                    batch_size=PARQUET_BATCH_ROWS,
+                    row_groups=[group],
+                    columns=wanted,
+                    use_threads=False,
+                ):
+                    context.check_time()
+                    columns: dict[str, list[str | None]] = {}
+                    for name, array in zip(batch.schema.names, batch.columns, strict=True):
+                        columns.update(_text_columns(name, array))
+                    yield ColumnBatch(first_row=row + done, rows=batch.num_rows, columns=columns)
+                    done += batch.num_rows
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+                stats.skip("a row group could not be decoded", rows - done)
+            row += rows
 
 
 def _may_hold_personal_data(kind: Any, name: str) -> bool:

@@ -11,11 +11,13 @@ are masked too, and parse errors are reported without the row they quote. When a
 malformed part ends the read early, what was found up to there is still reported before the
 limit or format finding the engine adds.
 
-The scan option ``sample`` (``--sample N``) reads only the first N rows of each table.
+The scan option ``sample`` (``--sample N``) reads only the first N rows of each table. The
+time limit of a dataset grows with its size (:func:`with_time_for_size`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -32,6 +34,8 @@ from mlwarden.scanners.data.verdicts import ColumnTally, DatasetTally, EntityTal
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
 from mlwarden.sniff import DATA_KINDS, Kind
 
+#: A dataset gets one more second of scan time for each this many bytes (1 GiB: 512 s more).
+BYTES_PER_EXTRA_SECOND = 2 * 1024 * 1024
 #: Below this confidence a finding is reported one severity level lower.
 LOW_CONFIDENCE = 0.5
 
@@ -54,6 +58,37 @@ def sample_option(context: ScanContext) -> int | None:
     return value
 
 
+def _skipped(stats: ReadStats) -> str:
+    parts = []
+    if stats.skipped:
+        parts.append(f"{stats.skipped} row{'s' if stats.skipped != 1 else ''}")
+    if stats.skipped_columns:
+        plural = "s" if stats.skipped_columns != 1 else ""
+        parts.append(f"{stats.skipped_columns} column{plural} past the limit")
+    return " and ".join(parts)
+
+
+def with_time_for_size(context: ScanContext, size: int) -> ScanContext:
+    """The context with a time limit that grows with the dataset's size.
+
+    The per-file limit is there to end hangs, not to cut short an honest read of a large
+    dataset: each :data:`BYTES_PER_EXTRA_SECOND` bytes add one second to it.
+    """
+    extra = size / BYTES_PER_EXTRA_SECOND
+    if extra < 1:
+        return context
+    limits = dataclasses.replace(
+        context.limits, seconds_per_file=context.limits.seconds_per_file + extra
+    )
+    return ScanContext(
+        limits=limits,
+        started=context.started,
+        nested=context.nested,
+        options=context.options,
+        warnings=context.warnings,
+    )
+
+
 @register
 class DatasetScanner(Scanner):
     """Personal data in tabular datasets and plain-text corpora."""
@@ -69,6 +104,7 @@ class DatasetScanner(Scanner):
         yield from self._scan_table(artifact, context)
 
     def _scan_table(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        context = with_time_for_size(context, artifact.size)
         stats = ReadStats(format=artifact.kind.value)
         tally = DatasetTally()
         batches = read_batches(
@@ -78,7 +114,7 @@ class DatasetScanner(Scanner):
             for batch in batches:
                 context.check_time()
                 tally.add(batch)
-        except (LimitExceeded, FormatError):
+        except (LimitExceeded, FormatError, OSError):
             # Report what was found before the read stopped, then let the engine say why.
             yield from self._table_findings(artifact, tally, stats)
             raise
@@ -93,8 +129,8 @@ class DatasetScanner(Scanner):
             yield self.finding(
                 artifact,
                 "MW629",
-                f"{stats.skipped} rows and {stats.skipped_columns} columns could not be read"
-                " and were skipped: " + "; ".join(stats.reasons or ["too many columns"]),
+                f"{_skipped(stats)} could not be read and were skipped: "
+                + "; ".join(stats.reasons or ["too many columns"]),
                 evidence={
                     "format": stats.format,
                     "skipped": stats.skipped,

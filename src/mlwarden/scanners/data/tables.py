@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,11 @@ MAX_COLUMNS = 4096
 #: The largest archive member copied to a temporary file for a format that must seek
 #: (Parquet is read from its end, a workbook is a zip).
 MAX_MEMBER_COPY_BYTES = 4 * 1024**3
+
+#: The parts of a pyarrow parse error that describe it without quoting data.
+_PARSE_MESSAGE = re.compile(
+    r"Row #\d+|Expected \d+ columns?, got \d+|[A-Z][a-z]+(?: [a-z]+)*(?: \(.*\))?\??"
+)
 
 #: Tells whether a text is a personal value (a header cell that is really data).
 ValueTest = Callable[[str], bool]
@@ -225,7 +231,8 @@ def _read_csv(
     import pyarrow.csv as pacsv
 
     head = _read_csv_head(artifact).removeprefix(b"\xef\xbb\xbf")
-    text = _decode_head(head)
+    encoding = head_encoding(head)
+    text = head.decode(encoding, errors="ignore")
     if not text.strip():
         return
     delimiter = detect_delimiter(text, artifact.name)
@@ -258,6 +265,7 @@ def _read_csv(
             skip_rows_after_names=row,
             block_size=block,
             use_threads=False,
+            encoding=encoding,
         )
         source = _csv_source(artifact)
         try:
@@ -296,13 +304,24 @@ def decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _decode_head(head: bytes) -> str:
+def head_encoding(head: bytes) -> str:
+    """The encoding a delimited file is read in: UTF-8 when its head is, else a legacy one.
+
+    pyarrow hands a malformed row to the skip handler only as UTF-8, so a file in a legacy
+    encoding is transcoded as a whole (Windows-1252 when the head fits it, else Latin-1,
+    which accepts any byte).
+    """
     try:
-        return head.decode("utf-8")
+        head.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
-            return head[: exc.start].decode("utf-8")  # the head ends inside a character
-    return decode(head)
+            return "utf-8"  # the head ends inside a character
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
 
 
 def as_text(array: Any) -> list[str | None]:
@@ -324,9 +343,10 @@ def as_text(array: Any) -> list[str | None]:
 
 
 def _short(exc: BaseException, width: int = 200) -> str:
-    # pyarrow quotes the offending row in some messages: a report must not carry it.
-    text = str(exc).split("\n", 1)[0]
-    return ":".join(text.split(":")[:2])[:width]
+    # pyarrow quotes the offending row after its message: a report must not carry it.
+    text = str(exc).split("\n", 1)[0].removeprefix("CSV parse error: ")
+    kept = [part for part in text.split(": ") if _PARSE_MESSAGE.fullmatch(part)]
+    return ": ".join(kept)[:width] or "malformed row"
 
 
 def _lazy(module: str, function: str) -> Callable[..., Iterator[ColumnBatch]]:
