@@ -156,3 +156,8 @@ def test_secrets_come_from_the_secret_detectors() -> None:
     text = "creds AKIAZ7QW4RT2LMN8XPVB in the log"
     assert of("SECRET", entities_in(text)) == ["AKIAZ7QW4RT2LMN8XPVB"]
     assert of("SECRET", entities_in("the quick brown fox")) == []
+
+
+def test_a_street_named_after_a_person_is_an_address() -> None:
+    found = entities_in("ship to Vereda Kevin da Conceição, 78 please")
+    assert found == [("ADDRESS", "Vereda Kevin da Conceição, 78")]

@@ -26,6 +26,10 @@ HINTED_THRESHOLD = 0.1
 FREE_TEXT_LENGTH = 40
 FREE_TEXT_WORDS = 6
 EXAMPLES = 3
+#: Values looked at first to shortlist the recognisers worth running over the whole column.
+SAMPLE = 256
+#: Sample share (of candidates that validate) below which a recogniser is not run in full.
+SHORTLIST_SHARE = 0.02
 
 
 @functools.lru_cache(maxsize=256)
@@ -47,13 +51,33 @@ def _column_context(recogniser: Recogniser, name: str, candidates: Sequence[str]
     return str(prepare(name, candidates)) if prepare is not None else name
 
 
+def _shortlist(name: str, cells: list[str], entities: frozenset[str] | None) -> list[Recogniser]:
+    # A spread sample tells which recognisers can matter; only those see the whole column.
+    step = max(1, len(cells) // SAMPLE)
+    sample = cells[::step][:SAMPLE]
+    chosen: list[Recogniser] = []
+    for recogniser in recognisers_for(entities):
+        hint = recogniser.column_hint is not None and recogniser.column_hint.search(name)
+        if recogniser.needs_context and not hint:
+            continue
+        shape = _anchored(recogniser.cell_shape)
+        candidates = [c for c in sample if shape.match(c)]
+        if not candidates:
+            continue
+        context = _column_context(recogniser, name, candidates)
+        valid = sum(1 for c in candidates if recogniser.validate(c, context) is not None)
+        if valid and valid >= SHORTLIST_SHARE * len(sample):
+            chosen.append(recogniser)
+    return chosen
+
+
 def classify_column(
     name: str,
     values: Sequence[str | None],
     *,
     entities: frozenset[str] | None = None,
     threshold: float = THRESHOLD,
-    max_validate: int | None = 2000,
+    max_validate: int | None = 1000,
 ) -> ColumnVerdict:
     """The entity column ``name`` holds, with the share of its non-empty values that validate.
 
@@ -79,10 +103,8 @@ def classify_column(
     firsts: dict[str, int] = {}
     examples: dict[str, list[str]] = {}
     hinted: set[str] = set()
-    for recogniser in recognisers_for(entities):
+    for recogniser in _shortlist(name, cells, entities):
         hint = recogniser.column_hint is not None and recogniser.column_hint.search(name)
-        if recogniser.needs_context and not hint:
-            continue
         candidates = [
             (bisect.bisect_right(starts, m.start()) - 1, m.group().strip())
             for m in _anchored(recogniser.cell_shape).finditer(joined)

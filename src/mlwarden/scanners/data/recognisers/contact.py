@@ -126,11 +126,35 @@ def _valid_in(raw: str, region: str | None) -> bool:
     number = raw.strip()
     if number.startswith("00"):
         number = "+" + number[2:]
+    international = number.startswith("+")
     try:
-        parsed = phonenumbers.parse(number, None if number.startswith("+") else region)
+        parsed = phonenumbers.parse(number, None if international else region)
     except phonenumbers.NumberParseException:
         return False
-    return bool(phonenumbers.is_valid_number(parsed))
+    if international or region is None:
+        return bool(phonenumbers.is_valid_number(parsed))
+    # Checking the one region asked for skips the search over every region of the code.
+    return bool(phonenumbers.is_valid_number_for_region(parsed, region))
+
+
+@functools.cache
+def _general_pattern(region: str) -> tuple[re.Pattern[str], str]:
+    from phonenumbers import PhoneMetadata
+
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:  # pragma: no cover - known regions
+        return re.compile(r"\d+"), ""
+    pattern = metadata.general_desc.national_number_pattern or r"\d+"
+    return re.compile(pattern), metadata.national_prefix or ""
+
+
+def _plausible_in(raw: str, region: str) -> bool:
+    # A cheap look at the region's number plan before the full (slow) parse and validation.
+    pattern, prefix = _general_pattern(region)
+    digits = digits_of(_EXTENSION.sub("", raw.strip()))
+    if prefix and digits.startswith(prefix):
+        digits = digits[len(prefix) :]
+    return pattern.fullmatch(digits) is not None
 
 
 def region_from_name(name: str) -> str | None:
@@ -175,12 +199,17 @@ class PhoneRecogniser:
             if not bounded(text, start, end) or _CODE_WORDS.search(window_before(text, start, 20)):
                 continue
             international = raw.startswith(("+", "00"))
-            if _valid_in(raw, hinted or DEFAULT_REGIONS[0]):
+            region = hinted or DEFAULT_REGIONS[0]
+            if (international or _plausible_in(raw, region)) and _valid_in(raw, region):
                 yield EntityMatch(PHONE, start, end, 0.9 if international else 0.75, True)
             elif (
                 not international
                 and _PHONE_WORDS.search(window_before(text, start))
-                and any(_valid_in(raw, region) for region in DEFAULT_REGIONS[1:])
+                and any(
+                    _valid_in(raw, region)
+                    for region in DEFAULT_REGIONS[1:]
+                    if _plausible_in(raw, region)
+                )
             ):
                 yield EntityMatch(PHONE, start, end, 0.6, True)
 
@@ -204,7 +233,7 @@ class PhoneRecogniser:
             return name
         votes: dict[str, int] = {}
         for region in DEFAULT_REGIONS:
-            votes[region] = sum(_valid_in(v, region) for v in national)
+            votes[region] = sum(_plausible_in(v, region) and _valid_in(v, region) for v in national)
         best = max(DEFAULT_REGIONS, key=lambda r: votes[r])
         code = {v: k for k, v in _REGION_WORDS.items() if len(k) == 2}.get(best, best.lower())
         return f"{name} {code}" if votes[best] else name

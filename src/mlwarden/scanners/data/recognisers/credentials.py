@@ -15,8 +15,23 @@ from mlwarden.scanners.data.recognisers.base import SECRET, EntityMatch
 
 _LENGTH = re.compile(r"\((\d+) chars\)$")
 _SCORES = {"high": 0.95, "medium": 0.8, "low": 0.5}
-# Cheap gate: every detected secret has a long run of token characters.
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-+/=]{16,}|-----BEGIN")
+# Cheap gate: a credential word, a vendor prefix, or a long run mixing upper case, lower
+# case and digits. Hex digests, UUIDs, long numbers and IBANs do not open it on their own.
+_GATE = re.compile(
+    r"(?i:pass|pwd|secret|token|api.?key|auth|cred|bearer|-----BEGIN)"
+    r"|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abpr]-|sk-|sk_live|rk_live|hf_|AIza|ya29\."
+    r"|eyJ|npm_|pypi-|SG\.|[A-Za-z0-9_\-+/=]{20,}"
+)
+
+
+def _opens_gate(hit: str) -> bool:
+    if len(hit) < 20:
+        return True
+    return (
+        any(c.isupper() for c in hit)
+        and any(c.islower() for c in hit)
+        and any(c.isdigit() for c in hit)
+    )
 
 
 @functools.cache
@@ -41,17 +56,25 @@ class SecretRecogniser:
     def find(self, text: str, context: str = "") -> Iterator[EntityMatch]:
         """Every secret in ``text``."""
         finder = _finder()
-        if finder is None or _TOKEN_RUN.search(text) is None:
+        if finder is None:
             return
-        line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        for match in finder(text):
+        # Only the lines with a gate hit go to the detectors, joined, with their offsets.
+        lines: list[tuple[int, int]] = []
+        for hit in _GATE.finditer(text):
+            if (lines and hit.start() < lines[-1][1]) or not _opens_gate(hit.group()):
+                continue
+            low = text.rfind("\n", 0, hit.start()) + 1
+            high = text.find("\n", hit.end())
+            lines.append((low, len(text) if high < 0 else high))
+        if not lines:
+            return
+        excerpt = "\n".join(text[low:high] for low, high in lines)
+        line_starts = [low for low, _ in lines]
+        for match in finder(excerpt):
             start = line_starts[match.line - 1] + match.column - 1
             length = _LENGTH.search(match.redacted)
-            if length is not None:
-                end = start + int(length.group(1))
-            else:
-                newline = text.find("\n", start)
-                end = len(text) if newline < 0 else newline
+            line_end = lines[match.line - 1][1]
+            end = min(line_end, start + int(length.group(1))) if length is not None else line_end
             yield EntityMatch(SECRET, start, end, _SCORES.get(match.confidence, 0.5), True)
 
     def validate(self, value: str, context: str = "") -> str | None:

@@ -12,7 +12,7 @@ import datetime
 import re
 from collections.abc import Iterator
 
-from mlwarden.scanners.data.recognisers.base import DATE_OF_BIRTH, EntityMatch, window_before
+from mlwarden.scanners.data.recognisers.base import DATE_OF_BIRTH, EntityMatch
 
 _MONTHS = {
     name: number
@@ -93,13 +93,17 @@ class BirthDateRecogniser:
     def find(self, text: str, context: str = "") -> Iterator[EntityMatch]:
         """Every birth date in ``text`` (a date after a birth word, or under a birth label)."""
         hinted = bool(context) and _COLUMN_HINT.search(context) is not None
-        if not hinted and _BIRTH_WORDS.search(text) is None:
-            return
-        for m in _DATE.finditer(text):
-            if not parse_birth_date(m):
-                continue
-            if hinted or _BIRTH_WORDS.search(window_before(text, m.start(), 30)):
-                yield EntityMatch(DATE_OF_BIRTH, m.start(), m.end(), 0.85, True)
+        if hinted:
+            spans = [(0, len(text))]
+        else:
+            # Dates are searched only just after a birth word, not over the whole text.
+            spans = [(w.end(), min(len(text), w.end() + 40)) for w in _BIRTH_WORDS.finditer(text)]
+        last_end = -1
+        for low, high in spans:
+            for m in _DATE.finditer(text, max(low, last_end), high):
+                if parse_birth_date(m):
+                    last_end = m.end()
+                    yield EntityMatch(DATE_OF_BIRTH, m.start(), m.end(), 0.85, True)
 
     def validate(self, value: str, context: str = "") -> str | None:
         """DATE_OF_BIRTH when ``value`` is a plausible birth date under a birth ``context``."""

@@ -117,21 +117,7 @@ def _address_patterns() -> tuple[re.Pattern[str], ...]:
     )
 
 
-_DIGIT_RUN = re.compile(r"\d{1,5}")
-#: How far from a house number a street name may reach.
-_REACH = 90
-
-
-def _digit_regions(text: str) -> list[tuple[int, int]]:
-    # Every address has a house number: search only near numbers, merging nearby windows.
-    regions: list[tuple[int, int]] = []
-    for m in _DIGIT_RUN.finditer(text):
-        start, end = max(0, m.start() - _REACH), min(len(text), m.end() + _REACH)
-        if regions and start <= regions[-1][1]:
-            regions[-1] = (regions[-1][0], end)
-        else:
-            regions.append((start, end))
-    return regions
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _widen_glued(text: str, type_start: int) -> int | None:
@@ -146,18 +132,19 @@ def _widen_glued(text: str, type_start: int) -> int | None:
 
 
 def _address_spans(text: str) -> Iterator[tuple[int, int, float]]:
+    if _ANY_DIGIT.search(text) is None:
+        return
     seen: set[tuple[int, int]] = set()
-    for low, high in _digit_regions(text):
-        for index, pattern in enumerate(_address_patterns()):
-            for m in pattern.finditer(text, low, high):
-                # A type word first ("rue", "Via") needs a house number before or after it.
-                if index == 2 and not any(ch.isdigit() for ch in m.group()):
-                    continue
-                start = _widen_glued(text, m.start()) if index == 1 else m.start()
-                if start is None or (start, m.end()) in seen:
-                    continue
-                seen.add((start, m.end()))
-                yield start, m.end(), 0.8 if index == 0 else 0.75
+    for index, pattern in enumerate(_address_patterns()):
+        for m in pattern.finditer(text):
+            # A type word first ("rue", "Via") needs a house number before or after it.
+            if index == 2 and not any(ch.isdigit() for ch in m.group()):
+                continue
+            start = _widen_glued(text, m.start()) if index == 1 else m.start()
+            if start is None or (start, m.end()) in seen:
+                continue
+            seen.add((start, m.end()))
+            yield start, m.end(), 0.8 if index == 0 else 0.75
 
 
 _POSTCODES = re.compile(

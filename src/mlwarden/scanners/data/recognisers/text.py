@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 
-from mlwarden.scanners.data.recognisers.base import CELL_BARRIER, EntityMatch
+from mlwarden.scanners.data.recognisers.base import ADDRESS, CELL_BARRIER, PERSON, EntityMatch
 from mlwarden.scanners.data.recognisers.registry import recognisers_for
 
 
@@ -27,6 +27,15 @@ def resolve_overlaps(matches: Iterable[EntityMatch]) -> list[EntityMatch]:
             cluster_end = max(cluster_end, match.end)
             continue
         chosen: list[EntityMatch] = []
+        # A street named after a person ("Kurt-Zahn-Gasse 8") is an address, not a name.
+        addresses = [m for m in cluster if m.entity == ADDRESS]
+        if addresses:
+            cluster = [
+                m
+                for m in cluster
+                if m.entity != PERSON
+                or not any(a.start <= m.start and m.end <= a.end for a in addresses)
+            ]
         for candidate in sorted(cluster, key=_rank):
             if all(candidate.end <= k.start or candidate.start >= k.end for k in chosen):
                 chosen.append(candidate)
@@ -71,21 +80,27 @@ def find_entities_in_cells(
     Offsets in each result are relative to its own cell. Joining the cells lets every pattern
     run once per column instead of once per cell; context windows stop at cell boundaries.
     """
-    cells = ["" if t is None else t.replace("\x1e", " ") for t in texts]
+    # Repeated cells (templates, boilerplate) are searched once.
+    distinct: dict[str, int] = {}
+    slots = [
+        distinct.setdefault("" if t is None else t.replace("\x1e", " "), len(distinct))
+        for t in texts
+    ]
+    cells = list(distinct)
     joined = CELL_BARRIER.join(cells)
     starts: list[int] = []
     offset = 0
     for cell in cells:
         starts.append(offset)
         offset += len(cell) + len(CELL_BARRIER)
-    results: list[list[EntityMatch]] = [[] for _ in cells]
+    per_cell: list[list[EntityMatch]] = [[] for _ in cells]
     for match in find_entities(joined, context=context, entities=entities, min_score=min_score):
         row = bisect.bisect_right(starts, match.start) - 1
         base = starts[row]
         if match.end > base + len(cells[row]):
             continue  # a match across a cell boundary is an artefact of joining
-        results[row].append(
+        per_cell[row].append(
             EntityMatch(match.entity, match.start - base, match.end - base, match.score,
                         match.validated)
         )  # fmt: skip
-    return results
+    return [list(per_cell[slot]) for slot in slots]
