@@ -179,6 +179,8 @@ def test_personal_columns_found_in_every_format(
     assert ("MW605", "EMAIL") in found[email]
     assert ("MW606", "PHONE") in found[phone]
     assert ("MW600", "CREDIT_CARD") in found["card"]
+    assert ("MW601", "IBAN") in found["iban"]
+    assert ("MW607", "PERSON") in found["name"]
     # E-mail addresses inside a free-text column are found cell by cell.
     notes = [f for f in findings if f.evidence.get("column") == "notes"]
     assert [(f.rule, f.evidence["entity"], f.evidence["detection"]) for f in notes] == [
@@ -193,6 +195,52 @@ def test_personal_columns_found_in_every_format(
         assert f.evidence["format"] == ("excel" if fmt == "excel" else fmt)
         assert 0 < f.evidence["share"] <= 1 and f.evidence["count"] > 0
         assert 1 <= len(f.evidence["examples"]) <= 3
+
+
+def identity_columns(count: int, seed: int = 5) -> list[dict[str, str]]:
+    """US-style identity columns: one column per remaining entity family."""
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    rows = []
+    for _ in range(count):
+        lat, lon = fake.latlng()
+        rows.append(
+            {
+                "ssn": fake.ssn(),
+                "date_of_birth": fake.date_of_birth().isoformat(),
+                "client_ip": fake.ipv4_public(),
+                "mac": fake.mac_address(),
+                "position": f"{float(lat):.5f}, {float(lon):.5f}",
+                "address": f"{fake.street_address()}, {fake.city()}",
+                "passport_number": fake.bothify("?########").upper(),
+                "db_url": f"https://{fake.user_name()}:{fake.password()}@db.example.com/x",
+                "created_at": fake.date_time().isoformat(),  # a date that is no birth date
+            }
+        )
+    return rows
+
+
+def test_every_entity_family_has_its_rule(tmp_path: Path) -> None:
+    rows = identity_columns(300)
+    path = write_csv(rows, tmp_path / "identities")
+    findings = data_findings(path)
+    assert {c: {r for r, _ in found} for c, found in by_column(findings).items()} == {
+        "ssn": {"MW602"},
+        "date_of_birth": {"MW609"},
+        "client_ip": {"MW611"},
+        "mac": {"MW612"},
+        "position": {"MW610"},
+        "address": {"MW608"},
+        "passport_number": {"MW603"},
+        "db_url": {"MW604"},
+    }
+    severities = {f.rule: f.severity for f in findings}
+    assert severities["MW602"] is Severity.HIGH and severities["MW604"] is Severity.HIGH
+    assert severities["MW609"] is Severity.MEDIUM and severities["MW611"] is Severity.LOW
+    text = report_text(path, findings)
+    for row in rows:
+        for column in ("ssn", "client_ip", "mac", "address", "passport_number", "db_url"):
+            assert row[column] not in text, (column, row[column])
 
 
 def test_column_evidence_and_severity(rows: list[dict[str, str]], tmp_path: Path) -> None:
