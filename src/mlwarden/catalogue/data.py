@@ -36,6 +36,13 @@ _EVIDENCE = """
     cells, the `first_row` (0-based, header excluded), whether the column's values were judged
     as a whole (`detection: column`) or each cell of a free-text column was searched
     (`detection: cells`), and up to three masked `examples`.
+
+    Datasets are CSV/TSV, Parquet, JSON Lines and Excel files, inside archives too; plain-text
+    files are searched only when they are corpora (`.txt` files under a directory such as
+    `data/`, `corpus/` or `train/`), not documentation. Severity follows what the value lets
+    others do: high for values that open accounts, commit money or identify a person for life,
+    medium for values that reach or name a person, low for device and wallet identifiers. A
+    finding whose values scored low (mean confidence under 0.5) is reported one level lower.
 """
 _REMOVE = """
     Decide whether the model needs this column at all; if not, drop it before training
