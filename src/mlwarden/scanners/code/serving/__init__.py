@@ -10,6 +10,7 @@ beyond the variables the file itself sets. Python code that starts servers (``ra
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
 from mlwarden.findings import Finding
@@ -86,13 +87,20 @@ def check_text(text: str, kind: Kind, name: str) -> list[ServingIssue]:
         return []
     fmt, check = reader
     seen: set[tuple[str, int, int | None, str]] = set()
+    keys: dict[tuple[str, str], int] = {}
     issues: list[ServingIssue] = []
-    for issue in check(text):
+    for issue in sorted(check(text), key=lambda i: (i.line, i.column or 0)):
         where = (issue.rule, issue.line, issue.column, issue.key)
         if where in seen:
             continue
         seen.add(where)
         issue.evidence.setdefault("format", fmt)
+        # Fingerprints leave lines out, so the same setting made twice in one file needs a
+        # key of its own: the second and later ones are numbered in file order.
+        count = keys.get((issue.rule, issue.key), 0) + 1
+        keys[(issue.rule, issue.key)] = count
+        if count > 1:
+            issue = dataclasses.replace(issue, key=f"{issue.key}#{count}")
         issues.append(issue)
     return issues
 

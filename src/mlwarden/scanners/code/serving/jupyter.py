@@ -80,6 +80,12 @@ def _matches_any_origin(pattern: object) -> bool:
     return all(compiled.match(origin) for origin in _PROBE_ORIGINS)
 
 
+def _all(settings: Mapping[str, Setting], trait: str) -> list[tuple[str, Setting]]:
+    """Every ``Class.trait`` setting of one trait, in the order they were written."""
+    found = [(name, s) for name, s in settings.items() if name.rpartition(".")[2] == trait]
+    return sorted(found, key=lambda item: (item[1].line, item[1].column or 0))
+
+
 def evaluate(
     settings: Mapping[str, Setting],
     *,
@@ -87,21 +93,27 @@ def evaluate(
     default_ip: str = "localhost",
     context: Sequence[Word] = (),
 ) -> Iterator[ServingIssue]:
-    """The issues of one Jupyter server's settings. ``source`` names where they came from."""
-    ip = settings.get("ip")
-    exposure = host_exposure(str(ip.value) if ip is not None else default_ip)
-    token = settings.get("token")
-    password = settings.get("password") or settings.get("hashed_password")
-    has_password = password is not None and str(password.value) != ""
-    no_auth = token is not None and str(token.value) == "" and not has_password
+    """The issues of one Jupyter server's settings, keyed ``Class.trait`` (a file may set
+    ``NotebookApp`` and ``ServerApp`` both, for the two generations of the server).
+    ``source`` names where they came from."""
+    ips = _all(settings, "ip")
+    exposures = [host_exposure(str(s.value)) for _n, s in ips] or [host_exposure(default_ip)]
+    exposure = next((e for e in exposures if e.reachable), exposures[-1])
+    has_password = any(
+        str(s.value) != ""
+        for trait in ("password", "hashed_password")
+        for _n, s in _all(settings, trait)
+    )
+    empty_tokens = [(n, s) for n, s in _all(settings, "token") if str(s.value) == ""]
+    no_auth = bool(empty_tokens) and not has_password
     base: dict[str, object] = {"server": "jupyter", "source": source}
     if context:
         base["command"] = shorten(" ".join(w.text for w in context))
-    reach = {"exposure": exposure.value}
-    if ip is not None:
-        reach["ip"] = str(ip.value)
-    if no_auth and token is not None:
-        local = exposure is Exposure.LOCAL
+    reach: dict[str, object] = {"exposure": exposure.value}
+    if ips:
+        reach["ip"] = str(ips[-1][1].value)
+    local = exposure is Exposure.LOCAL
+    for name, token in empty_tokens if no_auth else []:
         yield ServingIssue(
             "MW510",
             token.line,
@@ -109,61 +121,60 @@ def evaluate(
             + ("listening on localhost" if local else f"listening on {exposure.value}"),
             column=token.column,
             severity=Severity.MEDIUM if local else Severity.HIGH,
-            evidence={**base, **reach, "setting": "token", "value": ""},
-            key="token",
+            evidence={**base, **reach, "setting": name, "value": ""},
+            key=name,
         )
-    elif ip is not None and exposure.reachable:
-        yield ServingIssue(
-            "MW511",
-            ip.line,
-            f"Jupyter server listens on {ip.value!s} ({ip.spelled})",
-            column=ip.column,
-            evidence={**base, **reach, "setting": "ip", "value": str(ip.value)},
-            key="ip",
-        )
+    for name, ip in ips if not no_auth else []:
+        if host_exposure(str(ip.value)).reachable:
+            yield ServingIssue(
+                "MW511",
+                ip.line,
+                f"Jupyter server listens on {ip.value!s} ({ip.spelled})",
+                column=ip.column,
+                evidence={
+                    **base,
+                    "exposure": exposure.value,
+                    "setting": name,
+                    "value": str(ip.value),
+                },
+                key=name,
+            )
     yield from _origin_issues(settings, base, no_auth)
     for trait, rule, what in (
         ("disable_check_xsrf", "MW516", "XSRF checks disabled"),
         ("allow_remote_access", "MW512", "Host header check disabled"),
         ("allow_root", "MW513", "allowed to run as root"),
     ):
-        setting = settings.get(trait)
-        if setting is not None and is_true(setting.value):
-            yield ServingIssue(
-                rule,
-                setting.line,
-                f"Jupyter server {what} ({setting.spelled})",
-                column=setting.column,
-                evidence={**base, "setting": trait, "value": True},
-                key=trait,
-            )
+        for name, setting in _all(settings, trait):
+            if is_true(setting.value):
+                yield ServingIssue(
+                    rule,
+                    setting.line,
+                    f"Jupyter server {what} ({setting.spelled})",
+                    column=setting.column,
+                    evidence={**base, "setting": name, "value": True},
+                    key=name,
+                )
 
 
 def _origin_issues(
     settings: Mapping[str, Setting], base: dict[str, object], no_auth: bool
 ) -> Iterator[ServingIssue]:
     severity = Severity.HIGH if no_auth else None
-    origin = settings.get("allow_origin")
-    if origin is not None and str(origin.value).strip() == "*":
+    candidates = [
+        (name, s, str(s.value).strip() == "*") for name, s in _all(settings, "allow_origin")
+    ] + [(name, s, _matches_any_origin(s.value)) for name, s in _all(settings, "allow_origin_pat")]
+    for name, setting, open_to_all in candidates:
+        if not open_to_all:
+            continue
         yield ServingIssue(
             "MW515",
-            origin.line,
-            f"Jupyter server accepts requests from any origin ({origin.spelled})",
-            column=origin.column,
+            setting.line,
+            f"Jupyter server accepts requests from any origin ({setting.spelled})",
+            column=setting.column,
             severity=severity,
-            evidence={**base, "setting": "allow_origin", "value": "*"},
-            key="allow_origin",
-        )
-    pattern = settings.get("allow_origin_pat")
-    if pattern is not None and _matches_any_origin(pattern.value):
-        yield ServingIssue(
-            "MW515",
-            pattern.line,
-            f"Jupyter server accepts requests from any origin ({pattern.spelled})",
-            column=pattern.column,
-            severity=severity,
-            evidence={**base, "setting": "allow_origin_pat", "value": str(pattern.value)},
-            key="allow_origin_pat",
+            evidence={**base, "setting": name, "value": str(setting.value)},
+            key=name,
         )
 
 
@@ -204,7 +215,7 @@ def _config_trait(target: ast.expr) -> str | None:
         return None
     if not isinstance(owner.value, ast.Name) or owner.value.id != "c":
         return None
-    return target.attr
+    return f"{owner.attr}.{target.attr}"
 
 
 def settings_from_json(text: str) -> dict[str, Setting]:
@@ -227,7 +238,7 @@ def settings_from_json(text: str) -> dict[str, Setting]:
             line = text.count("\n", 0, at) + 1
             column = at - (text.rfind("\n", 0, at) + 1) + 1
             spelled = f"{cls}.{trait} = {json.dumps(value)}"
-            settings[trait] = Setting(value, line, column, spelled)
+            settings[f"{cls}.{trait}"] = Setting(value, line, column, spelled)
     return settings
 
 
@@ -239,8 +250,8 @@ def _key_offset(text: str, key: str, start: int) -> int:
 # --- command lines ----------------------------------------------------------------------
 
 #: Short options Jupyter applications define, and the traits they set.
-_ALIASES = {"--ip": "ip"}
-_SWITCHES = {"--allow-root": ("allow_root", True)}
+_ALIASES = {"--ip": "ServerApp.ip"}
+_SWITCHES = {"--allow-root": ("ServerApp.allow_root", True)}
 
 
 def settings_from_args(args: Sequence[Word]) -> dict[str, Setting]:
@@ -259,7 +270,7 @@ def settings_from_args(args: Sequence[Word]) -> dict[str, Setting]:
             continue
         name, equals, value = text.partition("=")
         cls, _dot, attr = name[2:].partition(".")
-        trait = _ALIASES.get(name) or (attr if cls in CLASSES and attr in TRAITS else "")
+        trait = _ALIASES.get(name) or (name[2:] if cls in CLASSES and attr in TRAITS else "")
         if not trait:
             continue
         if not equals:
