@@ -105,7 +105,7 @@ def test_inline_suppression_is_kept_with_its_reason() -> None:
     findings = _serving(findings_of(FIXTURES / "ray.Dockerfile"))
     hidden = [f for f in findings if "inline_suppression" in f.evidence]
     assert [(f.rule, f.location.line) for f in hidden] == [("MW521", 12)]
-    assert "VPC" in hidden[0].evidence["inline_suppression"]["reason"]  # type: ignore[index]
+    assert "VPC" in hidden[0].evidence["inline_suppression"]["reason"]
 
 
 def test_config_files_are_read_never_run(tmp_path: Path) -> None:

@@ -148,7 +148,8 @@ def _env_pairs(instruction: Instruction) -> list[tuple[str, str, Word]]:
     if not words:
         return []
     if "=" in words[0].text:
-        return [(*w.text.split("=", 1), w) for w in words if "=" in w.text]  # type: ignore[misc]
+        pairs = [(w.text.partition("="), w) for w in words if "=" in w.text]
+        return [(name, value, w) for (name, _eq, value), w in pairs]
     # The legacy form: ENV NAME value with spaces
     value = " ".join(w.text for w in words[1:])
     return [(words[0].text, value, words[0])]
