@@ -458,3 +458,15 @@ def test_only_negatives_give_no_finding(rows: list[dict[str, str]], tmp_path: Pa
     for writer in (write_csv, write_parquet, write_jsonl):
         path = writer(negatives, tmp_path / f"neg-{writer.__name__}")
         assert data_findings(path) == []
+
+
+def test_library_scan_takes_the_sample_from_the_config(
+    rows: list[dict[str, str]], tmp_path: Path
+) -> None:
+    from mlwarden.api import scan
+    from mlwarden.config import Config
+
+    path = write_jsonl(rows, tmp_path / "p")
+    report = scan(path, config=Config(sample=7))
+    assert {f.evidence["rows_scanned"] for f in report.findings} == {7}
+    assert "MW628" in {f.rule for f in report.findings}

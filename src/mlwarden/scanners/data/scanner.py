@@ -58,6 +58,20 @@ def sample_option(context: ScanContext) -> int | None:
     return value
 
 
+def _rule_and_severity(entity: EntityTally) -> tuple[str, Severity, float]:
+    """The entity's rule, the finding's severity and its rounded confidence."""
+    from mlwarden.catalogue.data import rule_for_entity
+    from mlwarden.rules import get_rule
+    from mlwarden.scanners.data.recognisers import NATIONAL_IDS
+
+    rule = rule_for_entity(entity.entity, NATIONAL_IDS)
+    confidence = round(entity.confidence, 3)
+    severity = get_rule(rule).severity
+    if confidence < LOW_CONFIDENCE:
+        severity = _LOWER[severity]
+    return rule, severity, confidence
+
+
 def _skipped(stats: ReadStats) -> str:
     parts = []
     if stats.skipped:
@@ -150,17 +164,9 @@ class DatasetScanner(Scanner):
     def _column_finding(
         self, artifact: Artifact, column: ColumnTally, entity: EntityTally, stats: ReadStats
     ) -> Finding:
-        from mlwarden.catalogue.data import rule_for_entity
-        from mlwarden.rules import get_rule
-        from mlwarden.scanners.data.recognisers import NATIONAL_IDS
-
-        rule = rule_for_entity(entity.entity, NATIONAL_IDS)
+        rule, severity, confidence = _rule_and_severity(entity)
         name = masked_name(column.name)
         share = column.share(entity)
-        confidence = round(entity.confidence, 3)
-        severity = get_rule(rule).severity
-        if confidence < LOW_CONFIDENCE:
-            severity = _LOWER[severity]
         where = f"sheet {masked_name(column.table)!r}, " if column.table is not None else ""
         what = "values" if entity.detection == "column" else "matches in free text"
         example = f", e.g. {entity.examples[0]}" if entity.examples else ""
@@ -212,15 +218,7 @@ class DatasetScanner(Scanner):
     def _text_finding(
         self, artifact: Artifact, column: ColumnTally, entity: EntityTally
     ) -> Finding:
-        from mlwarden.catalogue.data import rule_for_entity
-        from mlwarden.rules import get_rule
-        from mlwarden.scanners.data.recognisers import NATIONAL_IDS
-
-        rule = rule_for_entity(entity.entity, NATIONAL_IDS)
-        confidence = round(entity.confidence, 3)
-        severity = get_rule(rule).severity
-        if confidence < LOW_CONFIDENCE:
-            severity = _LOWER[severity]
+        rule, severity, confidence = _rule_and_severity(entity)
         example = f", e.g. {entity.examples[0]}" if entity.examples else ""
         return self.finding(
             artifact,
