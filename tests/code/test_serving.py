@@ -74,7 +74,7 @@ def _severity(path: str, rule: str, line: int) -> Severity:
         ("ray.Dockerfile", "MW521", 17, Severity.LOW),
         ("docker-compose.yml", "MW522", 10, Severity.MEDIUM),
         ("docker-compose.yml", "MW522", 43, Severity.LOW),
-        ("serving.Dockerfile", "MW525", 20, Severity.INFO),
+        ("serving.Dockerfile", "MW525", 33, Severity.INFO),
     ],
 )
 def test_severity_follows_the_context(path: str, rule: str, line: int, severity: Severity) -> None:

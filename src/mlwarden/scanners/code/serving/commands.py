@@ -3,6 +3,7 @@ compose files), and the environment variables that configure them."""
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,12 @@ from mlwarden.scanners.code.serving.model import (
 )
 from mlwarden.scanners.code.serving.options import flag, option
 from mlwarden.scanners.code.serving.ports import published_port_issues
-from mlwarden.scanners.code.serving.shell import SimpleCommand, Word, parse_script
+from mlwarden.scanners.code.serving.shell import HereDocument, SimpleCommand, Word, parse_script
+from mlwarden.scanners.code.serving.torchserve import (
+    check_properties,
+    is_torchserve_config,
+    parse_properties,
+)
 
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
 _JUPYTER_APPS = {
@@ -72,6 +78,24 @@ def check_commands(
         words = [w.expanded(variables) for w in command.words]
         scoped = CommandContext(context.source, variables, context.jupyter_ip)
         yield from _check_words(words, scoped, depth)
+        targets = list(command.redirects)
+        if posixpath.basename(words[0].text) == "tee":
+            targets += [w.text for w in words[1:] if not w.text.startswith("-")]
+        if any(t.endswith(".properties") for t in targets):
+            for document in command.documents:
+                yield from embedded_properties(document)
+
+
+def embedded_properties(document: HereDocument) -> Iterator[ServingIssue]:
+    """TorchServe settings written into a ``.properties`` file by a here-document."""
+    entries = parse_properties(document.body)
+    if not is_torchserve_config(entries):
+        return
+    starts = [0]
+    starts += [m.end() for m in re.finditer("\n", document.body)]
+    for issue in check_properties(entries):
+        line, column = document.locate(starts[min(issue.line, len(starts)) - 1])
+        yield dataclasses.replace(issue, line=line, column=column)
 
 
 def _check_words(words: list[Word], context: CommandContext, depth: int) -> Iterator[ServingIssue]:

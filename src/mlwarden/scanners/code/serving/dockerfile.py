@@ -13,10 +13,17 @@ from mlwarden.scanners.code.serving.commands import (
     CommandContext,
     check_commands,
     check_environment,
+    embedded_properties,
 )
 from mlwarden.scanners.code.serving.jupyter import STACK_IMAGE
 from mlwarden.scanners.code.serving.model import LineIndex, ServingIssue
-from mlwarden.scanners.code.serving.shell import Locate, SimpleCommand, Word, parse_script
+from mlwarden.scanners.code.serving.shell import (
+    HereDocument,
+    Locate,
+    SimpleCommand,
+    Word,
+    parse_script,
+)
 
 _SOURCE = "dockerfile"
 _DIRECTIVE = re.compile(r"#\s*escape\s*=\s*(?P<char>[\\`])\s*$", re.IGNORECASE)
@@ -155,6 +162,15 @@ def _env_pairs(instruction: Instruction) -> list[tuple[str, str, Word]]:
     return [(words[0].text, value, words[0])]
 
 
+def _shell_form(instruction: Instruction) -> list[SimpleCommand]:
+    if instruction.heredoc is None:
+        return parse_script(instruction.arguments, instruction.locate)
+    document = HereDocument(*instruction.heredoc)
+    if instruction.arguments.lstrip().startswith("<<"):
+        return parse_script(document.body, document.locate)  # RUN <<EOF: the body is the script
+    return parse_script(instruction.arguments, instruction.locate, [document])
+
+
 def check_dockerfile(text: str) -> Iterator[ServingIssue]:
     """The issues of one Dockerfile."""
     context = CommandContext(_SOURCE)
@@ -170,14 +186,13 @@ def check_dockerfile(text: str) -> Iterator[ServingIssue]:
                 context.variables[name] = value
                 if keyword == "ENV":
                     yield from check_environment(name, value, word, _SOURCE)
+        elif keyword in ("COPY", "ADD") and instruction.heredoc is not None:
+            destination = instruction.arguments.split()[-1] if instruction.arguments.split() else ""
+            if destination.endswith(".properties"):
+                yield from embedded_properties(HereDocument(*instruction.heredoc))
         elif keyword in ("RUN", "CMD", "ENTRYPOINT"):
             words = exec_form(instruction)
-            if words is None:
-                commands = parse_script(instruction.arguments, instruction.locate)
-                if instruction.heredoc is not None and keyword == "RUN":
-                    commands += parse_script(*instruction.heredoc)
-            else:
-                commands = [SimpleCommand(words=words)]
+            commands = [SimpleCommand(words=words)] if words else _shell_form(instruction)
             yield from check_commands(commands, context)
             if keyword == "ENTRYPOINT":
                 entrypoint = words

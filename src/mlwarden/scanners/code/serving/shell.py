@@ -9,7 +9,7 @@ finding points at the line and column of the flag that caused it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 #: Maps an offset in a text to its 1-based (line, column) in the scanned file.
@@ -40,13 +40,24 @@ class Word:
         return Word(expand(self.text, variables), self.line, self.column, self.inner)
 
 
+@dataclass(frozen=True, slots=True)
+class HereDocument:
+    """The body of a here-document, and how to locate offsets in it."""
+
+    body: str
+    locate: Locate
+
+
 @dataclass(slots=True)
 class SimpleCommand:
-    """The words of one simple command and the ``NAME=value`` assignments before them."""
+    """The words of one simple command and the ``NAME=value`` assignments before them, the
+    files its output is redirected to, and the here-documents it reads."""
 
     words: list[Word] = field(default_factory=list)
     assignments: dict[str, str] = field(default_factory=dict)
     assignment_words: list[Word] = field(default_factory=list)
+    redirects: list[str] = field(default_factory=list)
+    documents: list[HereDocument] = field(default_factory=list)
 
 
 def expand(text: str, variables: Mapping[str, str]) -> str:
@@ -72,13 +83,15 @@ def words_locator(locate: Locate, start: int, quoted: bool) -> Locate:
 class _Reader:
     """Character-level state of one pass over a script."""
 
-    def __init__(self, text: str, locate: Locate) -> None:
+    def __init__(self, text: str, locate: Locate, bodies: Sequence[HereDocument] = ()) -> None:
         self.text = text
         self.locate = locate
+        self.bodies = bodies
         self.i = 0
         self.commands: list[SimpleCommand] = []
         self.current = SimpleCommand()
-        self.heredocs: list[tuple[str, bool]] = []  # (delimiter, strip leading tabs)
+        # (delimiter, strip leading tabs, the command that reads it)
+        self.heredocs: list[tuple[str, bool, SimpleCommand]] = []
         self.redirect_target = False
         self.heredoc_target: bool | None = None  # None: not after <<; else strip-tabs flag
 
@@ -105,6 +118,9 @@ class _Reader:
             else:
                 self._word()
         self._end_command()
+        # Bodies given from outside (a Dockerfile's here-documents follow the instruction).
+        for (_delimiter, _strip, command), body in zip(self.heredocs, self.bodies, strict=False):
+            command.documents.append(body)
         return self.commands
 
     def _end_command(self) -> None:
@@ -131,14 +147,20 @@ class _Reader:
 
     def _skip_heredoc_bodies(self) -> None:
         text = self.text
-        for delimiter, strip in self.heredocs:
+        for delimiter, strip, command in self.heredocs:
+            start = self.i
+            body_end = len(text)
             while self.i < len(text):
                 end = text.find("\n", self.i)
                 end = len(text) if end < 0 else end
                 line = text[self.i : end]
-                self.i = end + 1
-                if (line.lstrip("\t") if strip else line) == delimiter:
+                if (line.lstrip("\t") if strip else line).rstrip("\r") == delimiter:
+                    body_end = self.i
+                    self.i = end + 1
                     break
+                self.i = end + 1
+            body = text[start:body_end]
+            command.documents.append(HereDocument(body, words_locator(self.locate, start, False)))
         self.heredocs = []
 
     def _word(self) -> None:
@@ -219,11 +241,12 @@ class _Reader:
 
     def _add(self, value: str, start: int, quoted: bool) -> None:
         if self.heredoc_target is not None:
-            self.heredocs.append((value, self.heredoc_target))
+            self.heredocs.append((value, self.heredoc_target, self.current))
             self.heredoc_target = None
             return
         if self.redirect_target:
             self.redirect_target = False
+            self.current.redirects.append(value)
             return
         line, column = self.locate(start)
         word = Word(value, line, column, words_locator(self.locate, start, quoted))
@@ -236,9 +259,13 @@ class _Reader:
         command.words.append(word)
 
 
-def parse_script(text: str, locate: Locate) -> list[SimpleCommand]:
-    """The simple commands of a shell script, in order; here-document bodies are skipped."""
-    return _Reader(text, locate).run()
+def parse_script(
+    text: str, locate: Locate, bodies: Sequence[HereDocument] = ()
+) -> list[SimpleCommand]:
+    """The simple commands of a shell script, in order; here-document bodies are kept apart
+    (in :attr:`SimpleCommand.documents`), never read as commands. ``bodies`` are the bodies of
+    here-documents opened but not written in ``text`` (as in a Dockerfile ``RUN``)."""
+    return _Reader(text, locate, bodies).run()
 
 
 def iter_words_as_command(words: list[Word]) -> Iterator[SimpleCommand]:
