@@ -470,3 +470,30 @@ def test_library_scan_takes_the_sample_from_the_config(
     report = scan(path, config=Config(sample=7))
     assert {f.evidence["rows_scanned"] for f in report.findings} == {7}
     assert "MW628" in {f.rule for f in report.findings}
+
+
+def test_tallies_of_parts_merge_into_the_tally_of_the_whole(
+    rows: list[dict[str, str]], tmp_path: Path
+) -> None:
+    from mlwarden.scanners.data.tables import ColumnBatch
+    from mlwarden.scanners.data.verdicts import DatasetTally
+
+    def batch(part: list[dict[str, str]], first: int) -> ColumnBatch:
+        columns = {k: [r[k] for r in part] for k in ("email", "card", "notes")}
+        return ColumnBatch(first_row=first, rows=len(part), columns=dict(columns))
+
+    whole = DatasetTally()
+    whole.add(batch(rows[:200], 0))
+    whole.add(batch(rows[200:], 200))
+    merged, later = DatasetTally(), DatasetTally()
+    merged.add(batch(rows[:200], 0))
+    later.add(batch(rows[200:], 0))
+    merged.merge(later, row_offset=200)
+
+    def summary(tally: DatasetTally) -> list[tuple[object, ...]]:
+        return [
+            (c.name, c.non_empty, e.entity, e.count, e.cells, e.first_row, e.examples)
+            for c, e in tally.results()
+        ]
+
+    assert summary(merged) == summary(whole)

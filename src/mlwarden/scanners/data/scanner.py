@@ -130,13 +130,18 @@ class DatasetScanner(Scanner):
                 tally.add(batch)
         except (LimitExceeded, FormatError, OSError):
             # Report what was found before the read stopped, then let the engine say why.
-            yield from self._table_findings(artifact, tally, stats)
+            yield from self.table_findings(artifact, tally, stats)
             raise
-        yield from self._table_findings(artifact, tally, stats)
+        yield from self.table_findings(artifact, tally, stats)
 
-    def _table_findings(
+    def table_findings(
         self, artifact: Artifact, tally: DatasetTally, stats: ReadStats
     ) -> Iterator[Finding]:
+        """The findings of a whole dataset from its tally and read statistics.
+
+        Public so that a dataset tallied elsewhere (partitions on a cluster, merged with
+        :meth:`DatasetTally.merge`) is reported exactly as a local scan would report it.
+        """
         for column, entity in tally.results():
             yield self._column_finding(artifact, column, entity, stats)
         if stats.skipped or stats.skipped_columns:

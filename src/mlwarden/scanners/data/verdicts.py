@@ -144,6 +144,29 @@ class DatasetTally:
             row = row_ids[first] if row_ids is not None else first_row + first
             column.entity(entity, BY_CELLS).add(count, len(rows), score / count, row, examples)
 
+    def merge(self, other: DatasetTally, row_offset: int = 0) -> None:
+        """Add the tally of a later part of the same dataset (a partition read elsewhere).
+
+        ``row_offset`` is the index of that part's first row in the whole dataset.
+        """
+        for key, theirs in other.columns.items():
+            ours = self.columns.get(key)
+            if ours is None:
+                ours = self.columns[key] = ColumnTally(theirs.name, theirs.table)
+            ours.non_empty += theirs.non_empty
+            ours.free_text = ours.free_text or theirs.free_text
+            for entity, tally in theirs.entities.items():
+                first = tally.first_row + row_offset if tally.first_row is not None else None
+                mine = ours.entity(entity, tally.detection)
+                mine.count += tally.count
+                mine.cells += tally.cells
+                mine.weighted_confidence += tally.weighted_confidence
+                if mine.first_row is None:
+                    mine.first_row = first
+                for example in tally.examples:
+                    if len(mine.examples) < EXAMPLES and example not in mine.examples:
+                        mine.examples.append(example)
+
     def results(self) -> Iterator[tuple[ColumnTally, EntityTally]]:
         """Every (column, entity) found, in column order, the most frequent entity first."""
         for column in self.columns.values():
