@@ -249,7 +249,7 @@ def _read_csv(
         return "skip"
 
     # Every column as bytes: a type guessed from the first block would fail on a later one,
-    # and text is decoded per batch so that invalid UTF-8 is replaced instead of fatal.
+    # and each cell is decoded on its own (see decode), so one bad byte spoils one cell.
     parse_options = pacsv.ParseOptions(
         delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row
     )
