@@ -110,6 +110,20 @@ def test_near_misses(line: str) -> None:
     assert find_secrets(line) == []
 
 
+@pytest.mark.parametrize(
+    ("line", "rules"),
+    [
+        ('wandb.config.update({"revision": "@@WANDB@@"})', []),  # a hash, not a key
+        ('wandb.login("@@WANDB@@")', ["MW409"]),
+        ('cred = AzureKeyCredential("@@AZURE_AI@@")', ["MW408"]),
+        ('azure_deployment_id = "@@AZURE_AI@@"', []),
+        ('aws_region_hash = "@@AWS_SECRET@@"', []),
+    ],
+)
+def test_service_keys_need_a_key_name(line: str, rules: list[str]) -> None:
+    assert [m.rule for m in find_secrets(render(line), syntax="python")] == rules
+
+
 def test_python_syntax_reads_only_quoted_values() -> None:
     bare = f"password = {fake('RANDOM')}"
     assert [m.rule for m in find_secrets(bare)] == ["MW414"]

@@ -218,11 +218,16 @@ def _classify(found: Assignment, line: str) -> Candidate | None:
     if value.startswith(("$", "%", "@", "/", "~", "./", "http")):
         return None
     is_hex = _HEX.fullmatch(value) is not None
-    if ("wandb" in lowered_name or "wandb" in line) and is_hex and len(value) == 40:
+    # The service-specific shapes need a name that holds a key (``api_key``, ``WANDB_API_KEY``,
+    # ``AzureKeyCredential(...)``, ``wandb.login(...)``): a commit hash or a deployment id on a
+    # line that mentions the service is not one.
+    flat = re.sub(r"[^a-z]", "", lowered_name)
+    key_like = any(word in flat for word in ("key", "token", "secret", "credential", "login"))
+    if key_like and "wandb" in line and is_hex and len(value) == 40:
         return Candidate(found.start, end, value, "wandb-api-key", "medium", name=name)
     if _is_aws_secret(value, lowered_name, line, is_hex=is_hex):
         return Candidate(found.start, end, value, "aws-secret-access-key", "medium", name=name)
-    if "azure" in line or "azure" in lowered_name:
+    if key_like and "azure" in line:
         azure_shaped = (is_hex and len(value) == 32) or (value.isalnum() and len(value) == 84)
         if azure_shaped and shannon_entropy(value) >= HEX_ENTROPY_BITS:
             return Candidate(found.start, end, value, "azure-ai-key", "medium", name=name)
