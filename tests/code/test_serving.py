@@ -258,3 +258,18 @@ def test_port_ranges_and_garbage() -> None:
 )
 def test_url_exposure(value: str, exposure: Exposure) -> None:
     assert url_exposure(value) is exposure
+
+
+def test_dockerfile_arguments_name_the_base_image() -> None:
+    # The Jupyter Docker stacks listen on all interfaces; their image is often named by ARGs.
+    text = (
+        "ARG REGISTRY=quay.io\n"
+        "ARG BASE=$REGISTRY/jupyter/docker-stacks-foundation\n"
+        "FROM ${BASE}\n"
+        'CMD ["jupyter", "lab", "--ServerApp.token="]\n'
+    )
+    issues = check_text(text, Kind.DOCKERFILE, "Dockerfile")
+    assert [(i.rule, i.line, i.severity) for i in issues] == [("MW510", 4, Severity.HIGH)]
+    local = text.replace("$REGISTRY/jupyter/docker-stacks-foundation", "python:3.12-slim")
+    issues = check_text(local, Kind.DOCKERFILE, "Dockerfile")
+    assert [(i.rule, i.severity) for i in issues] == [("MW510", Severity.MEDIUM)]

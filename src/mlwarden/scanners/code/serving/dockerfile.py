@@ -22,6 +22,7 @@ from mlwarden.scanners.code.serving.shell import (
     Locate,
     SimpleCommand,
     Word,
+    expand,
     parse_script,
 )
 
@@ -179,10 +180,12 @@ def check_dockerfile(text: str) -> Iterator[ServingIssue]:
         keyword = instruction.keyword
         if keyword == "FROM":
             image = next((p for p in instruction.arguments.split() if not p.startswith("--")), "")
+            image = expand(image, context.variables)
             context.jupyter_ip = "0.0.0.0" if STACK_IMAGE.search(image) else "localhost"
             entrypoint = None
         elif keyword in ("ENV", "ARG"):
-            for name, value, word in _env_pairs(instruction):
+            for name, raw, word in _env_pairs(instruction):
+                value = expand(raw, context.variables)  # Docker expands ARG and ENV values too
                 context.variables[name] = value
                 if keyword == "ENV":
                     yield from check_environment(name, value, word, _SOURCE)
