@@ -86,12 +86,14 @@ def parse_properties(text: str) -> list[Property]:
         index += 1
         if not raw or raw[0] in "#!":
             continue
-        logical = raw.rstrip("\r")
-        while _continues(logical) and index < len(lines):
-            logical = logical[:-1] + lines[index].lstrip(" \t\f").rstrip("\r")
+        pieces = [raw.rstrip("\r")]
+        while _continues(pieces[-1]) and index < len(lines):
+            pieces[-1] = pieces[-1][:-1]
+            pieces.append(lines[index].lstrip(" \t\f").rstrip("\r"))
             index += 1
-        if _continues(logical):
-            logical = logical[:-1]
+        if _continues(pieces[-1]):
+            pieces[-1] = pieces[-1][:-1]
+        logical = "".join(pieces)
         match = re.match(r"((?:\\.|[^=:\s\\])*)\s*[=:]?\s*", logical)
         key_end = match.end(1) if match else len(logical)
         rest = logical[match.end() if match else key_end :]
