@@ -119,7 +119,8 @@ class Assignment:
 def is_secret_name(name: str) -> bool:
     """Whether a variable, key or flag name says its value is a secret."""
     flat = re.sub(r"[^a-z0-9]", "", name.lower().rsplit(".", 1)[-1])
-    if not flat.endswith(SECRET_NAME_ENDINGS):
+    # A public key token (.NET assemblies) or public key is published on purpose.
+    if not flat.endswith(SECRET_NAME_ENDINGS) or "public" in flat:
         return False
     return not (flat.endswith("token") and flat[:-5].endswith(_VOCABULARY_TOKENS))
 

@@ -35,6 +35,8 @@ _PLACEHOLDER_WORDS = (
     "yourtoken",
     "yourkey",
     "dummy",
+    "fake",
+    "mock",
     "sample",
     "redacted",
     "replace",
