@@ -275,3 +275,14 @@ def test_parse_notebook_keeps_cell_indexes_and_skips_images() -> None:
     assert [(c.index, c.cell_type) for c in cells] == [(0, "markdown"), (1, "code")]
     assert [(o.index, o.mime) for o in cells[1].outputs] == [(0, "text/plain"), (1, "text/plain")]
     assert cells[1].outputs[1].text == "x\ny\n"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).parent / "fixtures" / "notebooks").glob("*.ipynb")),
+    ids=lambda p: p.name,
+)
+def test_committed_notebook_fixtures(path: Path) -> None:
+    if python_checker() is None:
+        pytest.skip("the Python rules are not available")
+    check_fixture(path)
