@@ -192,11 +192,11 @@ def scan_dataset_on_cluster(
         except (FormatError, LimitExceeded) as exc:
             while pending:
                 settle_one()
-            found = list(scanner._table_findings(artifact, total, stats))
+            found = list(scanner.table_findings(artifact, total, stats))
             raise IncompleteScan(f"{artifact.path}: {exc}", found) from exc
     finally:
         client.close()
-    return list(scanner._table_findings(artifact, total, stats))
+    return list(scanner.table_findings(artifact, total, stats))
 
 
 def _free_text_columns(total: DatasetTally) -> frozenset[ColumnKey]:
