@@ -33,9 +33,16 @@ class Measured:
         return self.returncode is None
 
 
-def _tree_rss(root: psutil.Process) -> int:
+#: Outputs are read back up to this size: a tool that dumps a blob must not bloat the runner
+#: (a forked child's ru_maxrss starts at its parent's high-water mark).
+OUTPUT_LIMIT = 16 << 20
+TIME = Path("/usr/bin/time")
+
+
+def _tree_rss(root: psutil.Process, include_root: bool) -> int:
     try:
-        members = [root, *root.children(recursive=True)]
+        children = root.children(recursive=True)
+        members = [root, *children] if include_root else children
     except psutil.Error:
         return 0
     total = 0
@@ -55,15 +62,20 @@ def run_measured(
     log: Path,
     memory_cap_mb: float = MEMORY_CAP_MB,
 ) -> Measured:
-    """Run ``command``; peak memory is the larger of the polled tree RSS and ru_maxrss.
+    """Run ``command``; peak memory is the larger of the polled tree RSS and max RSS.
 
-    Polling sums the RSS of the process and all its descendants (worker pools count);
-    ``ru_maxrss`` from ``wait4`` catches a short-lived peak that polling could miss.
+    Polling sums the RSS of the process and all its descendants (worker pools count).
+    The max RSS comes from ``/usr/bin/time``, which forks the tool from a tiny process, so
+    it is the tool's own high-water mark; it catches a short peak that polling misses.
     """
+    rss_file = log.with_suffix(".maxrss")
+    rss_file.unlink(missing_ok=True)
+    wrapped = TIME.exists()
+    argv = [str(TIME), "-f", "%M", "-o", str(rss_file), *command] if wrapped else command
     with log.open("wb") as sink:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
         watched = psutil.Process(proc.pid)
         peak = 0
@@ -75,7 +87,7 @@ def run_measured(
             if pid == proc.pid:
                 status, rusage = wait_status, usage
                 break
-            peak = max(peak, _tree_rss(watched))
+            peak = max(peak, _tree_rss(watched, include_root=not wrapped))
             if time.perf_counter() - started > timeout_s:
                 killed = "time"
             elif peak > memory_cap_mb * (1 << 20):
@@ -88,13 +100,26 @@ def run_measured(
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
     proc.returncode = -1  # reaped above with wait4; keep Popen from waiting again
-    maxrss = rusage.ru_maxrss * 1024 if rusage is not None else 0
+    maxrss = 0
+    if wrapped and killed is None:
+        try:
+            maxrss = int(rss_file.read_text().split()[-1]) * 1024
+        except (OSError, ValueError, IndexError):
+            maxrss = 0
+    elif rusage is not None and not wrapped:
+        maxrss = rusage.ru_maxrss * 1024
     code = os.waitstatus_to_exitcode(status) if status is not None else None
     return Measured(
         command=command,
         returncode=code,
         wall_s=wall,
         peak_mb=max(peak, maxrss) / (1 << 20),
-        output=log.read_text(errors="replace"),
+        output=read_limited(log),
         killed=killed,
     )
+
+
+def read_limited(path: Path, limit: int = OUTPUT_LIMIT) -> str:
+    """The first ``limit`` bytes of a file as text."""
+    with path.open("rb") as handle:
+        return handle.read(limit).decode("utf-8", errors="replace")

@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 
 import payloads  # noqa: E402
 import tools  # noqa: E402
-from measure import MEMORY_CAP_MB, Measured, run_measured  # noqa: E402
+from measure import MEMORY_CAP_MB, Measured, read_limited, run_measured  # noqa: E402
 
 WORK = HERE.parent / "work"
 
@@ -107,6 +107,8 @@ def _run(
         tool.command(target, report), cwd, tool_env(), timeout, logs / f"{tool.name}-{tag}.log"
     )
     verdicts = tool.verdicts(target, files, measured.output, report, measured.returncode)
+    if report.exists() and report.stat().st_size > tools.REPORT_LIMIT:
+        report.unlink()  # a multi-gigabyte dump is of no use and fills the disk
     if measured.killed == "time":
         for verdict in verdicts.values():
             verdict.error(f"ended at the {timeout:.0f}s time limit")
@@ -231,7 +233,7 @@ def rederive(view: tools.Tool, corpus: dict[str, Any]) -> dict[str, Any]:
     files = [root / rel for rel in labels]
     source = view.name.split("-")[0]
     report = WORK / "logs" / f"{source}-corpus.json"
-    output = (WORK / "logs" / f"{source}-corpus.log").read_text(errors="replace")
+    output = read_limited(WORK / "logs" / f"{source}-corpus.log")
     verdicts = view.verdicts(root, files, output, report, None)
     return {**corpus, "verdicts": _verdicts_json(verdicts, root)}
 

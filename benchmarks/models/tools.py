@@ -88,8 +88,14 @@ class Tool:
         return {str(f): Verdict() for f in files}
 
 
+#: Reports larger than this are not parsed (fickling can dump a whole weight blob).
+REPORT_LIMIT = 256 << 20
+
+
 def _load_json(report: Path) -> Any:
     try:
+        if report.stat().st_size > REPORT_LIMIT:
+            return None
         return json.loads(report.read_text())
     except (OSError, ValueError):
         return None
