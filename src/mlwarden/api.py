@@ -37,6 +37,12 @@ def scan(
         options["db"] = str(config.db)
     if config.sample is not None:
         options["sample"] = config.sample
+    if config.scheduler is not None:
+        from mlwarden.distributed import connect_client
+
+        # Fail before scanning when the cluster cannot be reached (ClusterError).
+        connect_client(config.scheduler).close()
+        options["scheduler"] = config.scheduler
     report = scan_paths(
         targets,
         limits=config.limits,

@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="read only the first N rows of each dataset, for a quick look",
     )
+    scan.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="where datasets are scanned: this machine, or a Dask cluster (--scheduler)",
+    )
+    scan.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler for --engine dask")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
     convert = sub.add_parser("convert", help="convert a pickle checkpoint to safetensors")

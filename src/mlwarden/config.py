@@ -87,6 +87,9 @@ class Config:
     python: str | None = None
     #: Read only the first rows of each dataset (``--sample N``); ``None`` reads them all.
     sample: int | None = None
+    #: The Dask scheduler that scans datasets (``--engine dask --scheduler ADDRESS``);
+    #: ``None`` scans them on this machine.
+    scheduler: str | None = None
 
     def is_excluded(self, path: str) -> bool:
         """Whether a file is left out by an ``exclude`` glob."""

@@ -120,3 +120,36 @@ def test_scan_on_the_cluster_reports_the_local_findings(
     assert {f["evidence"]["entity"] for f in local} >= {"EMAIL", "PHONE"}
     remote = findings_as_dicts(scan_dataset_on_cluster(source, scheduler, display=str(source)))
     assert remote == local
+
+
+def test_scan_command_with_the_dask_engine_equals_the_local_scan(
+    scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from mlwarden.cli import main
+
+    source = tmp_path / "people.csv"
+    write_csv(source, people(300))
+    (tmp_path / "model.pkl").write_bytes(b"\x80\x04N.")  # other files are scanned locally
+    main(["scan", str(tmp_path), "--format", "json", "--jobs", "1"])
+    local = json.loads(capsys.readouterr().out)
+    code = main(
+        ["scan", str(tmp_path), "--format", "json", "--engine", "dask", "--scheduler", scheduler]
+    )
+    remote = json.loads(capsys.readouterr().out)
+    assert remote["findings"] == local["findings"]
+    assert any(f["rule"].startswith("MW6") for f in remote["findings"])
+    assert code in (0, 1)
+
+
+def test_scan_command_refuses_an_unreachable_scheduler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlwarden.cli import main
+
+    write_csv(tmp_path / "people.csv", people(10))
+    code = main(["scan", str(tmp_path), "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2
+    assert "Dask scheduler" in capsys.readouterr().err
+    assert main(["scan", str(tmp_path), "--engine", "dask"]) == 2

@@ -45,17 +45,24 @@ def run_scan(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, db=Path(args.db))
     if args.python is not None:
         config = dataclasses.replace(config, python=args.python)
+    if args.engine == "dask":
+        if not args.scheduler:
+            raise UsageError("--engine dask needs --scheduler ADDRESS (a Dask scheduler)")
+        config = dataclasses.replace(config, scheduler=args.scheduler)
+    elif args.scheduler:
+        raise UsageError("--scheduler is used only with --engine dask")
     if args.sample is not None:
         if args.sample < 1:
             raise UsageError(f"--sample must be at least 1, got {args.sample}")
         config = dataclasses.replace(config, sample=args.sample)
+    from mlwarden.distributed import ClusterError
     from mlwarden.scanners.deps.errors import DatabaseError
     from mlwarden.scanners.deps.model import EnvironmentProbeError
 
     try:
         with progress_bar(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
             report = scan(paths, config=config, jobs=args.jobs, progress=progress)
-    except (ConfigError, DatabaseError, EnvironmentProbeError) as exc:
+    except (ConfigError, DatabaseError, EnvironmentProbeError, ClusterError) as exc:
         raise UsageError(str(exc)) from None
     to_terminal = args.output is None and args.format == "text"
     color = to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -115,7 +115,31 @@ class DatasetScanner(Scanner):
             if is_corpus_text(artifact):
                 yield from self._scan_text(artifact, context)
             return
+        scheduler = context.options.get("scheduler")
+        if scheduler and artifact.fs_path and artifact.member is None:
+            yield from self._scan_on_cluster(artifact, context, str(scheduler))
+            return
         yield from self._scan_table(artifact, context)
+
+    def _scan_on_cluster(
+        self, artifact: Artifact, context: ScanContext, scheduler: str
+    ) -> Iterator[Finding]:
+        """The same judgement as :meth:`_scan_table`, over partitions on a Dask cluster."""
+        from mlwarden.distributed import ClusterError, IncompleteScan, scan_dataset_on_cluster
+
+        try:
+            yield from scan_dataset_on_cluster(
+                str(artifact.fs_path),
+                scheduler,
+                sample=sample_option(context),
+                limits=context.limits,
+                display=artifact.path,
+            )
+        except IncompleteScan as exc:
+            yield from exc.findings
+            raise FormatError(str(exc)) from None
+        except ClusterError as exc:
+            raise FormatError(f"the Dask cluster could not scan this file: {exc}") from None
 
     def _scan_table(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
         context = with_time_for_size(context, artifact.size)
