@@ -17,6 +17,12 @@ from dataclasses import dataclass
 
 from mlwarden.scanners.data.recognisers import base
 from mlwarden.scanners.data.recognisers.base import EntityMatch, bounded, window_before
+from mlwarden.scanners.data.recognisers.gates import (
+    literal_positions,
+    lowered,
+    matches_in_regions,
+    merged_regions,
+)
 
 _NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 
@@ -70,6 +76,9 @@ class IdScheme:
     words: re.Pattern[str]
     column_hint: re.Pattern[str]
     score: float = 0.8
+    #: Lower-case literals, one at the start of every form of ``words``: a loose shape is
+    #: searched only just after one of them (see :mod:`gates`).
+    gate: tuple[str, ...] = ()
 
 
 def _p(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -85,6 +94,7 @@ SCHEMES: tuple[IdScheme, ...] = (
         _p(r"\b(?:ssn|social security|soc\.? sec)", re.I),
         _p(r"ssn|social_?sec", re.I),
         0.7,
+        gate=("ssn", "soc"),
     ),
     IdScheme(
         base.UK_NINO,
@@ -138,6 +148,7 @@ SCHEMES: tuple[IdScheme, ...] = (
         _stdnum("nl.bsn"),
         _p(r"\b(?:bsn|burgerservicenummer|sofinummer)", re.I),
         _p(r"\bbsn\b|burgerservice|sofi", re.I),
+        gate=("bsn", "burgerservicenummer", "sofinummer"),
     ),
     IdScheme(
         base.DE_TAX_ID,
@@ -146,6 +157,7 @@ SCHEMES: tuple[IdScheme, ...] = (
         _stdnum("de.idnr"),
         _p(r"\b(?:steuer-?id|steueridentifikationsnummer|identifikationsnummer|idnr)", re.I),
         _p(r"steuer_?id|steueridentifikation|\bidnr\b|tax_?id", re.I),
+        gate=("steuer", "identifikationsnummer", "idnr"),
     ),
     IdScheme(
         base.IN_AADHAAR,
@@ -155,6 +167,7 @@ SCHEMES: tuple[IdScheme, ...] = (
         _p(r"\b(?:aadhaa?r|uidai|uid)", re.I),
         _p(r"aadhaa?r|\buid\b", re.I),
         0.6,
+        gate=("aadhaa", "uid"),
     ),
     IdScheme(
         base.BR_CPF,
@@ -164,6 +177,7 @@ SCHEMES: tuple[IdScheme, ...] = (
         _p(r"\bcpf\b", re.I),
         _p(r"\bcpf\b", re.I),
         0.85,
+        gate=("cpf",),
     ),
     IdScheme(
         base.PL_PESEL,
@@ -172,6 +186,7 @@ SCHEMES: tuple[IdScheme, ...] = (
         _stdnum("pl.pesel"),
         _p(r"\bpesel\b", re.I),
         _p(r"pesel", re.I),
+        gate=("pesel",),
     ),
     IdScheme(
         base.PASSPORT,
@@ -185,12 +200,56 @@ SCHEMES: tuple[IdScheme, ...] = (
         ),
         _p(r"passport|passeport|reisepass|pasaporte|passaporto|paszport|paspoort", re.I),
         0.7,
+        gate=("pas", "reisepass"),
     ),
 )
 
 
+_FIRST_ATOM = re.compile(r"(\\d|\[[^\]]+\])(?:\{(\d+)(?:,(\d+))?\})?(.*)", re.S)
+
+
 def _search_pattern(shape: re.Pattern[str]) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w.-])(?:{shape.pattern})(?![\w-]|[.,]\w)", shape.flags)
+    """``shape`` not glued to a word, a dot or a dash on either side.
+
+    When the shape starts with one character class (``\\d{3}-...``, ``[A-Z]{2}...``), the
+    look-behind goes after that first character, so that the engine skips straight to the
+    characters that can start a match instead of testing the look-behind everywhere.
+    """
+    after = r"(?![\w-]|[.,]\w)"
+    m = _FIRST_ATOM.fullmatch(shape.pattern)
+    if m is None or _has_top_level_branch(shape.pattern):
+        return re.compile(rf"(?<![\w.-])(?:{shape.pattern}){after}", shape.flags)
+    atom, low, high, tail = m.groups()
+    if low is not None:
+        lower, upper = int(low) - 1, int(high or low) - 1
+        tail = (f"{atom}{{{lower},{upper}}}" if upper else "") + tail
+    return re.compile(rf"{atom}(?<![\w.-].)(?:{tail}){after}", shape.flags)
+
+
+def _has_top_level_branch(pattern: str) -> bool:
+    depth, in_class, escaped = 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+    return False
+
+
+#: Characters a loose shape can be followed by that its search must see (look-ahead).
+_LOOSE_MARGIN = 24
+#: How far after a context word a loose value may start (``window_before``'s width).
+_CONTEXT_WIDTH = 40
 
 
 class NationalIdRecogniser:
@@ -222,13 +281,25 @@ class NationalIdRecogniser:
                     yield EntityMatch(scheme.entity, m.start(), m.end(), score, True)
         if self._loose is None:
             return
-        for m in self._loose.finditer(text):
+        for m in self._loose_candidates(text, hinted):
             if m.start() in seen or not bounded(text, m.start(), m.end()):
                 continue
             if not (hinted or scheme.words.search(window_before(text, m.start()))):
                 continue
             if scheme.check(m.group()):
                 yield EntityMatch(scheme.entity, m.start(), m.end(), 0.75, True)
+
+    def _loose_candidates(self, text: str, hinted: bool) -> Iterator[re.Match[str]]:
+        # Without a suggestive label a loose value needs a context word in the 40 characters
+        # before it: only the stretches after a word's first letters are searched.
+        assert self._loose is not None
+        low_text = None if hinted or not self.scheme.gate else lowered(text)
+        if low_text is None:
+            yield from self._loose.finditer(text)
+            return
+        starts = literal_positions(low_text, self.scheme.gate)
+        regions = merged_regions(starts, 0, _CONTEXT_WIDTH + 1, len(text))
+        yield from matches_in_regions(self._loose, text, regions, _LOOSE_MARGIN)
 
     def validate(self, value: str, context: str = "") -> str | None:
         """The scheme's entity when ``value`` has its shape and checksum (and, for loose
