@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "code" / "fixtures"
 HARNESS = REPO / "tests" / "code" / "annotations.py"
+FAKE_CREDENTIALS = REPO / "tests" / "code" / "fake_credentials.py"
 
 _OK = re.compile(r"(?:#|//|!|<!--)\s*ok\b")
 _SIDECAR_LINE = re.compile(r"^\s*(?P<line>\d+)\s*(?P<hidden>suppressed)?\s*:\s*(?P<rules>.+)$")
@@ -68,13 +70,40 @@ class FixtureFile:
     ok_lines: set[tuple[int | None, int]]
 
 
-def _harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mlwarden_fixture_annotations", HARNESS)
+def _module(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {HARNESS}")
+        raise RuntimeError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _harness() -> ModuleType:
+    return _module("mlwarden_fixture_annotations", HARNESS)
+
+
+def prepare(dest: Path, source: Path = FIXTURES) -> Path:
+    """A copy of the fixtures in ``dest`` with credential markers filled in, as the tests do.
+
+    Secret fixtures hold ``@@KIND@@`` markers instead of credential-shaped strings; the tests
+    render them with fake values (``tests/code/fake_credentials.py``) before scanning, and so
+    does the benchmark, for every tool. Annotations are then read from the rendered copy.
+    """
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(*_SKIPPED_NAMES, "*.pyc"))
+    render = _module("mlwarden_fake_credentials", FAKE_CREDENTIALS).render
+    for path in sorted(dest.rglob("*")):
+        if not path.is_file() or path.name.endswith(".expect"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if "@@" in text:
+            path.write_text(render(text), encoding="utf-8")
+    return dest
 
 
 def family_of(rule: str) -> str:

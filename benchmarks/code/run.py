@@ -90,13 +90,12 @@ def _shown(config: str) -> str:
 
 
 def run_corpus(semgrep_configs: list[str], registry_pack: bool) -> dict[str, Any]:
-    """Every tool on the fixtures; peers on a copy outside ``tests/`` (semgrep skips tests/)."""
-    files = corpus.load()
+    """Every tool on a rendered copy of the fixtures, outside ``tests/`` (semgrep skips tests/)."""
     out = WORK / "corpus"
     shutil.rmtree(out, ignore_errors=True)
-    copy = out / "fixtures"
-    shutil.copytree(corpus.FIXTURES, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    runs = [tools.mlwarden(corpus.FIXTURES, out), tools.bandit(copy, out)]
+    copy = corpus.prepare(out / "fixtures")
+    files = corpus.load(copy)
+    runs = [tools.mlwarden(copy, out), tools.bandit(copy, out)]
     print(f"corpus: mlwarden {len(runs[0].hits)} findings, bandit {len(runs[1].hits)}", flush=True)
     if registry_pack:
         registry = tools.semgrep(copy, out, tools.SEMGREP_REGISTRY_CONFIG, "semgrep")
