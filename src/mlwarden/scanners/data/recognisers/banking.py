@@ -8,9 +8,11 @@ from collections.abc import Iterator
 
 from mlwarden.scanners.data.recognisers.base import IBAN, EntityMatch
 
-# Country code, check digits, then the BBAN printed in groups of four or as one run.
+# Country code, check digits, then the BBAN printed in groups of four or as one run. The
+# look-behind follows the first letter so that the search skips straight to capitals.
 _IBAN_CANDIDATE = re.compile(
-    r"(?<![\w-])[A-Z]{2}\d{2}(?:(?: [A-Z0-9]{4}){2,8}(?: [A-Z0-9]{1,3})?|[A-Z0-9]{10,30})(?!\w)"
+    r"[A-Z](?<![\w-][A-Z])[A-Z]\d{2}"
+    r"(?:(?: [A-Z0-9]{4}){2,8}(?: [A-Z0-9]{1,3})?|[A-Z0-9]{10,30})(?!\w)"
 )
 
 

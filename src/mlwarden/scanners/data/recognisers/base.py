@@ -135,6 +135,9 @@ def bounded(text: str, start: int, end: int) -> bool:
     return not (before.isalnum() or after.isalnum())
 
 
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
+
+
 def digits_of(value: str) -> str:
     """Only the ASCII digits of ``value``."""
-    return "".join(ch for ch in value if "0" <= ch <= "9")
+    return _NOT_ASCII_DIGIT.sub("", value)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from mlwarden.scanners.data.recognisers.base import CREDIT_CARD, EntityMatch, digits_of
 
 # 12 to 19 digits, optionally grouped by single spaces or dashes.
-_CARD_CANDIDATE = re.compile(r"(?<![\w.,/-])\d(?:[ -]?\d){11,18}(?![\w/]|[.,-]\d)")
+# The look-behind follows the first digit so that the search skips to digits.
+_CARD_CANDIDATE = re.compile(r"\d(?<![\w.,/-]\d)(?:[ -]?\d){11,18}(?![\w/]|[.,-]\d)")
 
 #: (first, last prefix inclusive, prefix length, allowed lengths, issuer)
 _RANGES: tuple[tuple[int, int, int, frozenset[int], str], ...] = (

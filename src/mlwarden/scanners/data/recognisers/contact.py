@@ -14,6 +14,7 @@ from mlwarden.scanners.data.recognisers.base import (
     digits_of,
     window_before,
 )
+from mlwarden.scanners.data.recognisers.gates import matches_in_regions, token_regions
 
 _EMAIL = re.compile(
     r"(?<![\w.+/-])[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+)*"
@@ -48,7 +49,8 @@ class EmailRecogniser:
         """Every e-mail address in ``text``."""
         if "@" not in text:
             return
-        for m in _EMAIL.finditer(text):
+        # An address holds no white space: only the stretches around each "@" are searched.
+        for m in matches_in_regions(_EMAIL, text, token_regions(text, "@"), 0):
             # "https://user:pass@host" and "//user@host" are URLs, not addresses.
             if _plausible_email(m.group()) and not _IN_URL.search(window_before(text, m.start())):
                 yield EntityMatch(EMAIL, m.start(), m.end(), 0.95, True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 #: Characters that ``re.IGNORECASE`` matches to an ASCII letter but ``str.lower`` does not
 #: map to it (dotless i, dotted capital I, long s): with any of them a lower-cased copy is not
@@ -102,3 +102,21 @@ def token_regions(text: str, marker: str) -> list[tuple[int, int]]:
 
 def _found_or(position: int, default: int) -> int:
     return default if position < 0 else position
+
+
+def lower_case_words(alternatives: Sequence[str]) -> re.Pattern[str]:
+    r"""``\b(?:alt1|alt2|...)\b`` for a lower-cased text, fast to search.
+
+    Every alternative starts with a plain letter. They are grouped by that letter, each group
+    checking the word boundary only after its letter: the engine then skips straight to the
+    letters that can start a word, where a leading ``\b`` would have it stop at every
+    position. Alternatives with the same first letter keep their order, so the leftmost match
+    is the one ``\b(?:alt1|alt2|...)\b`` finds.
+    """
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        groups.setdefault(alternative[0], []).append(alternative[1:])
+    branches = [
+        f"{re.escape(first)}(?<!\\w.)(?:{'|'.join(tails)})" for first, tails in groups.items()
+    ]
+    return re.compile(f"(?:{'|'.join(branches)})\\b")

@@ -14,8 +14,10 @@ from mlwarden.scanners.data.recognisers.base import (
     window_after,
     window_before,
 )
+from mlwarden.scanners.data.recognisers.gates import matches_in_regions, token_regions
 
-_IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\w)")
+# The look-behind follows the first digit so that the search skips to digits.
+_IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w]|\.\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:.])")
 #: Words just before a dotted number that make it a version, an OID or a build, not an address.
 _VERSION_BEFORE = re.compile(
@@ -136,7 +138,8 @@ class UrlCredentialsRecogniser:
         """Every URL with credentials in ``text``."""
         if "://" not in text:
             return
-        for m in _URL_CREDENTIALS.finditer(text):
+        # Such a URL holds no white space: only the stretches around each "://" are searched.
+        for m in matches_in_regions(_URL_CREDENTIALS, text, token_regions(text, "://"), 0):
             if not _PLACEHOLDER.match(m.group(2)):
                 # Above an e-mail's score: "pass@host" inside the URL is not an address.
                 yield EntityMatch(URL_CREDENTIALS, m.start(), m.end(), 0.97, True)
