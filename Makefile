@@ -33,6 +33,15 @@ demo: install
 	-$(BIN)/mlwarden scan examples/project
 	$(BIN)/mlwarden scan examples/project --format html --output examples/report.html --fail-on never
 	@echo "HTML report written to examples/report.html"
+	@test -s examples/.demo-key || (umask 077 && $(BIN)/python -c \
+		"import secrets; print(secrets.token_hex(32))" > examples/.demo-key)
+	@mkdir -p examples/redacted
+	$(BIN)/mlwarden redact examples/project/data/customers.csv \
+		--output examples/redacted/customers.csv --method hash --key-file examples/.demo-key
+	@echo "--- before: examples/project/data/customers.csv"
+	@head -3 examples/project/data/customers.csv
+	@echo "--- after: examples/redacted/customers.csv"
+	@head -3 examples/redacted/customers.csv
 
 bench: install
 	$(MAKE) -C benchmarks

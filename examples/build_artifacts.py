@@ -1,12 +1,16 @@
-"""Build the example project's model artifacts, the safe ones and the seeded unsafe ones.
+"""Build the example project's generated files: models, safe and unsafe, a notebook, a dataset.
 
-Nothing malicious is committed to the repository: every unsafe artifact is made here, by code,
-with the same libraries that make real ones. Each payload would only create an empty marker
-file if it ever ran (``touch /tmp/mlwarden-demo-pwned``), and none of them is ever run: a
-pickle payload is an object whose ``__reduce__`` names a callable, and pickling only records
-that name; the Keras, GGUF and ONNX payloads are written as data.
+Nothing malicious, secret or personal is committed to the repository: every unsafe artifact is
+made here, by code, with the same libraries that make real ones; the notebook's Hugging Face
+token and the customer table come from :mod:`workspace_files` (a random token, Faker people).
 
-    python examples/build_artifacts.py [--out examples/project/models] [--marker PATH]
+Each payload would only create an empty marker file if it ever ran
+(``touch /tmp/mlwarden-demo-pwned``), and none of them is ever run: a pickle payload is an
+object whose ``__reduce__`` names a callable, and pickling only records that name; the Keras,
+GGUF and ONNX payloads are written as data.
+
+    python examples/build_artifacts.py [--project examples/project] [--out PROJECT/models]
+                                       [--marker PATH]
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from workspace_files import build_customers, build_notebook
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE / "project"
@@ -265,9 +271,29 @@ def build(out: Path = DEFAULT_OUT, marker: Path = DEFAULT_MARKER) -> list[BuiltA
     return built
 
 
+def build_workspace(project: Path = PROJECT) -> list[BuiltArtifact]:
+    """Write the exploration notebook and the customer table into the project folder."""
+    notebook = project / "notebooks" / "explore.ipynb"
+    customers = project / "data" / "customers.csv"
+    build_notebook(notebook)
+    rows = build_customers(customers)
+    return [
+        BuiltArtifact(notebook, False, "notebook: pasted HF token, curl | bash, torch.load"),
+        BuiltArtifact(customers, False, f"{len(rows)} made-up customers: names, contacts, IBANs"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the example project's model artifacts.")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=PROJECT,
+        help="project folder that gets notebooks/explore.ipynb and data/customers.csv",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="model output folder (default: PROJECT/models)"
+    )
     parser.add_argument(
         "--marker",
         type=Path,
@@ -277,11 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     marker_before = args.marker.exists()
-    built = build(args.out, args.marker)
+    built = build(args.out or args.project / "models", args.marker)
+    built += build_workspace(args.project)
     for item in built:
         label = "safe  " if item.safe else "UNSAFE"
         print(f"{label}  {item.path}  ({item.holds})")
-    print(f"built {len(built)} artifacts in {time.monotonic() - started:.1f}s")
+    print(f"built {len(built)} files in {time.monotonic() - started:.1f}s")
     if args.marker.exists() and not marker_before:
         print(f"error: marker {args.marker} exists: something ran a payload", file=sys.stderr)
         return 1
