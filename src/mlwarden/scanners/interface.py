@@ -34,6 +34,10 @@ class Limits:
     seconds_per_file: float = 120.0
 
 
+#: How much is read at a time when a whole (bounded) artifact is needed in memory.
+READ_CHUNK = 1 << 20
+
+
 class LimitExceeded(Exception):
     """A limit was reached; the rest of the artifact was not read."""
 
@@ -70,6 +74,24 @@ class Artifact:
 
     def open(self) -> IO[bytes]:
         return self.opener()
+
+    def read_at_most(self, limit: int) -> bytes:
+        """The first ``limit`` bytes or fewer, read in chunks.
+
+        Reading ``limit`` bytes in one call makes Python allocate the whole buffer first, so a
+        two-byte member would cost as much memory as the limit; chunks keep memory in
+        proportion to what is there.
+        """
+        chunks: list[bytes] = []
+        left = limit
+        with self.open() as stream:
+            while left > 0:
+                chunk = stream.read(min(left, READ_CHUNK))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        return b"".join(chunks)
 
     def location(self, **where: int | None) -> Location:
         """A location in this artifact, optionally at a line, column or cell."""

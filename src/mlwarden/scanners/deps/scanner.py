@@ -80,8 +80,7 @@ class DependencyScanner(Scanner):
         limit = context.limits.max_metadata_bytes
         if artifact.size > limit:
             raise FormatError(f"dependency file of {artifact.size} bytes is over {limit}")
-        with artifact.open() as stream:
-            text = stream.read(limit + 1).decode("utf-8", "replace")
+        text = artifact.read_at_most(limit + 1).decode("utf-8", "replace")
         # On disk, includes (-r) are found relative to the real file; inside an archive there
         # is no directory to look in, and the member name stands for the path.
         path = Path(artifact.fs_path) if artifact.fs_path else Path(artifact.member or "x")

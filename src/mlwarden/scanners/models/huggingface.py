@@ -69,8 +69,7 @@ class HuggingFaceConfigScanner(Scanner):
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
         if artifact.size > context.limits.max_metadata_bytes:
             return  # configs are small; a large JSON file is data
-        with artifact.open() as stream:
-            data = stream.read(context.limits.max_metadata_bytes + 1)
+        data = artifact.read_at_most(context.limits.max_metadata_bytes + 1)
         if not any(marker in data for marker in _MARKERS):
             return
         try:

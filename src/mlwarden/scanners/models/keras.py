@@ -77,8 +77,7 @@ class KerasConfigScanner(Scanner):
                 )
             return  # a large JSON file outside a Keras archive is data, not a model config
         # Key order is free in JSON, so the marker is looked for in the whole document.
-        with artifact.open() as stream:
-            data = stream.read(context.limits.max_metadata_bytes + 1)
+        data = artifact.read_at_most(context.limits.max_metadata_bytes + 1)
         if not in_keras and _KERAS_MARKER not in data:
             return
         try:

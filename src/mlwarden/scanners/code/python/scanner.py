@@ -37,8 +37,7 @@ class PythonRulesScanner(Scanner):
             raise LimitExceeded(
                 "max_metadata_bytes", f"Python source larger than {limit} bytes was not parsed"
             )
-        with artifact.open() as stream:
-            data = stream.read(limit + 1)
+        data = artifact.read_at_most(limit + 1)
         if len(data) > limit:
             raise LimitExceeded(
                 "max_metadata_bytes", f"Python source larger than {limit} bytes was not parsed"

@@ -20,8 +20,7 @@ def read_text(artifact: Artifact, context: ScanContext, what: str) -> str:
     says the rest was not.
     """
     limit = context.limits.max_metadata_bytes
-    with artifact.open() as stream:
-        data = stream.read(limit + 1)
+    data = artifact.read_at_most(limit + 1)
     if len(data) > limit:
         data = data[:limit]
         where = artifact.path + (f"!{artifact.member}" if artifact.member else "")

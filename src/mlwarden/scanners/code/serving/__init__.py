@@ -128,8 +128,7 @@ class ServingConfigScanner(Scanner):
         limit = min(context.limits.max_metadata_bytes, MAX_CONFIG_BYTES)
         if artifact.size > limit:
             return  # not a configuration file; text kinds never fail closed
-        with artifact.open() as stream:
-            data = stream.read(limit + 1)
+        data = artifact.read_at_most(limit + 1)
         text = data.decode("utf-8", errors="replace")
         context.check_time()
         hidden = suppressions(text.splitlines())
