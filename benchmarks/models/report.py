@@ -115,6 +115,8 @@ def corpus_section(results: dict[str, Any], lines: list[str]) -> dict[str, str]:
         s = scores[tool]
         ratio = _ratio(ours["wall_s"], c["wall_s"]) if ours else "n/a"
         note = " (same run as modelaudit)" if tool == "modelaudit-critical" else ""
+        if "None" in c.get("returncodes", []):
+            note += " (run ended at the time limit: no verdicts)"
         lines.append(
             f"| {tool}{note} | {c['wall_s']:.2f} | {c['peak_mb']:.0f} | {s['tp']} | {s['missed']} "
             f"| {s['fp']} | {s['errors_bad']}/{s['errors_good']} | {ratio} |"
@@ -133,9 +135,11 @@ def corpus_section(results: dict[str, Any], lines: list[str]) -> dict[str, str]:
             f"({ours['wall_s']:.2f} s vs {corpus[fastest]['wall_s']:.2f} s)"
         )
     gaps = gap_list(corpus, labels)
+    ended = [t for t in peers if "None" in corpus[t].get("returncodes", [])]
+    caveat = f" (no verdicts from {', '.join(ended)}: its run was ended)" if ended else ""
     targets["corpus: catches every malicious file any peer catches"] = (
         "MET" if not gaps else f"NOT MET: {len(gaps)} file(s) caught by a peer, missed by mlwarden"
-    )
+    ) + caveat
     lines += ["## Gaps: malicious files a peer catches and mlwarden misses", ""]
     lines += ["Peer verdicts use each peer's default rule; modelaudit counts `warning` too.", ""]
     if not gaps:
