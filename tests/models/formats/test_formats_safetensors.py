@@ -155,3 +155,11 @@ def test_invalid_json_fails_closed(tmp_path: Path) -> None:
 def test_header_over_the_limit(tmp_path: Path, real_file: Path) -> None:
     findings = _scan(real_file, Limits(max_metadata_bytes=16))
     assert [f.rule for f in findings] == ["MW001"]
+
+
+def test_a_header_length_past_any_limit_and_the_file_is_a_lie(tmp_path: Path) -> None:
+    # Regression: a length field of 2**40 made the file look like something else entirely.
+    path = tmp_path / "lie.safetensors"
+    header = b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'
+    path.write_bytes(struct.pack("<Q", 2**40) + header + b"\x00" * 4)
+    _assert_inconsistent(_scan(path), "header length says")

@@ -172,3 +172,23 @@ def test_pickled_tensors_embed_legacy_torch_files_that_are_analysed(marker: Path
     assert len(hits) == 1
     magic = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
     assert hits[0].evidence["offset"] > data.index(magic)  # inside the embedded file
+
+
+def test_real_sparse_tensors_and_kd_trees_are_clean(tmp_path: Path) -> None:
+    # Regression: torch's layout lookup and scikit-learn's Cython tree restorers were unknown.
+    import io
+    import zipfile
+
+    import torch
+    from sklearn.neighbors import KNeighborsClassifier
+
+    sparse = torch.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2))
+    buffer = io.BytesIO()
+    torch.save({"adjacency": sparse}, buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+        torch_pickle = archive.read(name)
+    knn = KNeighborsClassifier(n_neighbors=1, algorithm="kd_tree").fit([[0.0], [1.0]], [0, 1])
+    for data in (torch_pickle, pickle.dumps(knn, protocol=5)):
+        findings = scan_bytes(data)
+        assert not [f for f in findings if f.severity >= Severity.HIGH], findings

@@ -134,6 +134,14 @@ class SafetensorsScanner(Scanner):
                 raise FormatError("safetensors file shorter than its 8-byte header length")
             (length,) = struct.unpack("<Q", prefix)
             if length > context.limits.max_metadata_bytes:
+                if 8 + length > artifact.size:
+                    # Larger than any real header and than the file: a length that lies.
+                    problem = (
+                        f"the header length says {length} bytes, but the file holds only "
+                        f"{artifact.size} bytes"
+                    )
+                    yield self._inconsistent(artifact, [problem])
+                    return
                 raise LimitExceeded(
                     "max_metadata_bytes",
                     f"safetensors header of {length} bytes is over the metadata limit",

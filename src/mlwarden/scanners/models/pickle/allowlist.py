@@ -12,6 +12,7 @@ _TORCH_REBUILD = "rebuilds a tensor from storage, sizes and strides; reads no fi
 _TORCH_STORAGE = "a typed storage class; legacy checkpoints name it to tag tensor data"
 _TORCH_DTYPE = "a dtype constant; pickles name it to tag tensor element types"
 _TORCH_JIT_LIST = "returns its argument as a typed TorchScript list; runs no code"
+_SKLEARN_NEW = "creates an empty instance of the class it is given (cls.__new__(cls)), nothing more"
 _NUMPY_REBUILD = "rebuilds an array or scalar from shape, dtype and raw bytes"
 
 _allowed: dict[str, str] = {
@@ -74,6 +75,13 @@ _allowed: dict[str, str] = {
     "torch._utils._rebuild_parameter": "wraps a rebuilt tensor in nn.Parameter",
     "torch._utils._rebuild_parameter_with_state": "wraps a rebuilt tensor in nn.Parameter",
     "torch._utils._rebuild_sparse_tensor": "rebuilds a sparse tensor from index/value tensors",
+    "torch.serialization._get_layout": "looks a tensor layout constant up by its name, in "
+    "torch's own table of layouts",
+    # scikit-learn's Cython trees and distance metrics restore themselves with a helper that
+    # only calls cls.__new__(cls); the class it is given is a global classified on its own.
+    "sklearn.neighbors._kd_tree.newObj": _SKLEARN_NEW,
+    "sklearn.neighbors._ball_tree.newObj": _SKLEARN_NEW,
+    "sklearn.metrics._dist_metrics.newObj": _SKLEARN_NEW,
     "torch._utils._rebuild_device_tensor_from_numpy": "rebuilds a tensor from a NumPy array",
     "torch._utils._rebuild_qtensor": "rebuilds a quantised tensor",
     "torch._utils._rebuild_meta_tensor_no_storage": "rebuilds a meta tensor (no data)",
