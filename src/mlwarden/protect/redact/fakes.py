@@ -18,6 +18,7 @@ import hmac
 import random
 import re
 import string
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -158,20 +159,31 @@ def _address(faker: Any, rng: random.Random, value: str) -> str:
     return str(faker.address()).replace("\n", ", ")
 
 
-@lru_cache(maxsize=1)
+#: One generator per thread and locale: a generator is re-seeded for every value, so threads
+#: sharing one (a Dask worker runs several) would race and give different stand-ins.
+_GENERATORS = threading.local()
+
+
+def _faker(locale: str) -> Any:
+    cache: dict[str, Any] | None = getattr(_GENERATORS, "by_locale", None)
+    if cache is None:
+        cache = _GENERATORS.by_locale = {}
+    faker = cache.get(locale)
+    if faker is None:
+        from faker import Faker
+
+        faker = cache[locale] = Faker(locale)
+    return faker
+
+
 def faker_us() -> Any:
-    """The shared English (US) generator; re-seeded for every value."""
-    from faker import Faker
-
-    return Faker("en_US")
+    """This thread's English (US) generator; re-seeded for every value."""
+    return _faker("en_US")
 
 
-@lru_cache(maxsize=1)
 def faker_gb() -> Any:
-    """The shared English (UK) generator, for British national insurance numbers."""
-    from faker import Faker
-
-    return Faker("en_GB")
+    """This thread's English (UK) generator, for British national insurance numbers."""
+    return _faker("en_GB")
 
 
 GENERATORS: dict[str, Generator] = {
