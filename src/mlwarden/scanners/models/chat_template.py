@@ -9,12 +9,16 @@ injection needs: dunder attributes, the ``attr`` filter, gadget globals' interna
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from mlwarden.findings import Finding
+from mlwarden.scanners.interface import Artifact, Scanner
 
 #: Attribute names that only lead from template objects to Python internals.
 DANGEROUS_ATTRIBUTES = frozenset(
@@ -196,3 +200,26 @@ def _unique(items: list[str]) -> list[str]:
 
 
 __all__ = ["TemplateAnalysis", "analyse_template"]
+
+
+def template_findings(artifact: Artifact, key: str, source: str, fmt: str) -> Iterator[Finding]:
+    """MW170-MW172 for the chat template stored under ``key`` of an artifact of format ``fmt``."""
+    analysis = analyse_template(source)
+    evidence: dict[str, object] = {"format": fmt, "key": key}
+    if analysis.error is not None:
+        yield Scanner.finding(
+            artifact,
+            "MW171",
+            f"the chat template in {key} is not valid Jinja2 ({analysis.error})",
+            evidence={**evidence, "error": analysis.error},
+            key=key,
+        )
+    for rule, constructs in (("MW170", analysis.dangerous), ("MW172", analysis.loads)):
+        if constructs:
+            yield Scanner.finding(
+                artifact,
+                rule,
+                f"the chat template in {key} uses {', '.join(constructs[:3])}",
+                evidence={**evidence, "constructs": constructs},
+                key=key,
+            )

@@ -258,34 +258,9 @@ class GgufScanner(Scanner):
 
     def _template_findings(self, artifact: Artifact, key: str, source: str) -> Iterator[Finding]:
         # jinja2's parser is imported only for files that carry a template.
-        from mlwarden.scanners.models.chat_template import analyse_template
+        from mlwarden.scanners.models.chat_template import template_findings
 
-        analysis = analyse_template(source)
-        evidence: dict[str, object] = {"format": "gguf", "key": key}
-        if analysis.error is not None:
-            yield self.finding(
-                artifact,
-                "MW171",
-                f"the chat template in {key} is not valid Jinja2 ({analysis.error})",
-                evidence={**evidence, "error": analysis.error},
-                key=key,
-            )
-        if analysis.dangerous:
-            yield self.finding(
-                artifact,
-                "MW170",
-                f"the chat template in {key} uses {', '.join(analysis.dangerous[:3])}",
-                evidence={**evidence, "constructs": analysis.dangerous},
-                key=key,
-            )
-        if analysis.loads:
-            yield self.finding(
-                artifact,
-                "MW172",
-                f"the chat template in {key} uses {', '.join(analysis.loads[:3])}",
-                evidence={**evidence, "constructs": analysis.loads},
-                key=key,
-            )
+        yield from template_findings(artifact, key, source, "gguf")
 
 
 __all__ = ["GGML_BLOCKS", "GgufHeader", "GgufScanner", "GgufTensor", "read_header"]
