@@ -199,6 +199,15 @@ def versions() -> dict[str, str]:
         except (OSError, subprocess.SubprocessError):
             found = "not installed"
         out[package] = found
+    git = ["git", "-C", str(REPO)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run([*git, "status", "--porcelain", "src"], capture_output=True,
+                               text=True, check=True).stdout.strip()  # fmt: skip
+        out["mlwarden commit"] = head + (" + uncommitted changes in src/" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
     return out
 
 
@@ -262,10 +271,14 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="rerun tools with saved results")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where every output goes")
     parser.add_argument("--no-section", action="store_true", help="leave RESULTS.md alone")
+    parser.add_argument("--report", action="store_true", help="only rewrite the section")
     args = parser.parse_args()
     global WORK  # one run, one output folder, used by every step
     WORK = args.work.resolve()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.report:
+        section.write(json.loads((WORK / "results.json").read_text()))
+        return
 
     manifest = ensure_table(args.rows, args.seed)
     previous = json.loads((WORK / "results.json").read_text()) if (

@@ -39,19 +39,22 @@ def _supported(tool: str, entity: str) -> bool:
     return entity in SUPPORTS.get(tool.split("@")[0], frozenset())
 
 
-def _f1_losses(results: dict[str, Any]) -> list[tuple[str, str, float, float, bool]]:
+def _f1_losses(
+    results: dict[str, Any], peers: tuple[str, ...] = PRESIDIO
+) -> list[tuple[str, str, float, float, bool]]:
     """(peer, entity, mlwarden F1, peer F1, approximate) where mlwarden's F1 is lower."""
     scores = results["scores"]
     ours = scores.get("mlwarden@peer-rows", {}).get("entities", {})
     losses = []
-    for peer in PRESIDIO:
+    for peer in peers:
         theirs = scores.get(peer, {}).get("entities", {})
         for entity, row in theirs.items():
             if not _supported(peer, entity) or not row["support"]:
                 continue
             mine = ours.get(entity, {}).get("f1", 0.0)
             if mine < row["f1"]:
-                losses.append((peer, entity, mine, row["f1"], (peer, entity) in APPROXIMATE))
+                approximate = (peer.split("@")[0], entity) in APPROXIMATE
+                losses.append((peer, entity, mine, row["f1"], approximate))
     return losses
 
 
@@ -91,6 +94,18 @@ def _target_lines(results: dict[str, Any]) -> list[str]:
             f"{e} vs {LABELS[p]} ({m:.3f} < {t:.3f})" for p, e, m, t, _ in exact
         )
     lines.append(text)
+    filtered = [x for x in _f1_losses(results, tuple(f"{p}@0.5" for p in PRESIDIO)) if not x[4]]
+    if filtered:
+        lines.append(
+            "  - with Presidio's results under 0.5 dropped, mlwarden is below on "
+            + ", ".join(f"{e} vs {LABELS[p]} ({m:.3f} < {t:.3f})" for p, e, m, t, _ in filtered)
+        )
+    scrub = [x for x in _f1_losses(results, ("scrubadub",)) if not x[4]]
+    if scrub:
+        lines.append(
+            "  - not a target, for the record: below scrubadub on "
+            + ", ".join(f"{e} ({m:.3f} < {t:.3f})" for _, e, m, t, _ in scrub)
+        )
     approximate = [x for x in losses if x[4]]
     if approximate:
         lines.append(
