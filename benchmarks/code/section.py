@@ -151,6 +151,12 @@ def _speed(speed: dict[str, Any]) -> list[str]:
             )
         if said:
             lines.append(f"\n- What each reported on {name}: " + "; ".join(said))
+        high = tree.get("reported", {}).get("mlwarden", {}).get("high", {})
+        lines.extend(
+            f"- mlwarden high or critical on {name}: {rule} x{seen['count']}, "
+            f"e.g. {seen['example']}"
+            for rule, seen in high.items()
+        )
     return lines
 
 

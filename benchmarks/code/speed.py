@@ -41,18 +41,24 @@ def _commands(tree: Path, out: Path) -> dict[str, list[str]]:
     }
 
 
-def _reported(out: Path) -> dict[str, Any]:
+def reported(out: Path) -> dict[str, Any]:
     """What the last run of each tool reported on the tree, by rule."""
     found: dict[str, Any] = {}
     ours = out / "mlwarden.json"
     if ours.is_file():
         data = json.loads(ours.read_text())
         rules = Counter(f["rule"] for f in data["findings"])
+        severe: dict[str, list[str]] = {}
+        for f in data["findings"]:
+            if f["severity"] in ("high", "critical"):
+                where = f["location"]["path"].split("/site/", 1)[-1]
+                severe.setdefault(f["rule"], []).append(f"`{where}`: {f['message'][:120]}")
         found["mlwarden"] = {
             "findings": len(data["findings"]),
             "errors": len(data["errors"]),
             "files": data["summary"]["files"],
             "rules": dict(rules.most_common()),
+            "high": {rule: {"count": len(v), "example": v[0]} for rule, v in severe.items()},
         }
     theirs = out / "bandit.json"
     if theirs.is_file():
@@ -98,7 +104,7 @@ def measure_tree(name: str, tree: Path, out_dir: Path, repeat: int) -> dict[str,
         "all_files": everything,
         "tools": tools,
         "mlwarden_over_bandit": round(ratio, 3),
-        "reported": _reported(out_dir / name),
+        "reported": reported(out_dir / name),
         "met": ratio <= 1.0,
     }
 
