@@ -346,9 +346,15 @@ def _is_safetensors(head: bytes) -> bool:
     if len(head) < 10:
         return False
     (length,) = struct.unpack("<Q", head[:8])
-    # Any length: a header that claims more than the file holds is a finding of the
-    # safetensors scanner, not a reason to skip the file.
-    return length >= 2 and head[8:9] == b"{" and head[9:10] in (b'"', b"}", b" ", b"\n")
+    # Any length below 2**56: a header that claims more than the file holds is a finding of
+    # the safetensors scanner, not a reason to skip the file. The top byte must be zero, which
+    # text never is: JSON such as '{"data":{"...' would otherwise pass for a header length.
+    return (
+        length >= 2
+        and head[7] == 0
+        and head[8:9] == b"{"
+        and head[9:10] in (b'"', b"}", b" ", b"\n")
+    )
 
 
 def _is_json_start(text: bytes) -> bool:

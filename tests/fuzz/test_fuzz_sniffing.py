@@ -134,3 +134,11 @@ def test_saved_models_with_fields_in_any_order_are_scanned(form: str) -> None:
     message = saved_model_pb()
     message = message[2:] if form == "without-version" else _fields_in_another_order(message)
     assert _serious(scan_soundly(message, "saved_model.pb"))
+
+
+def test_json_whose_first_bytes_read_as_a_length_is_not_safetensors() -> None:
+    # Regression: '{"data":{"...' has a '{' at byte 8, like a safetensors header.
+    from mlwarden.sniff import Kind, sniff
+
+    document = b'{"data":{"id": 1, "name": "iris"}}'
+    assert sniff(document, "openml.json") is Kind.JSON
