@@ -99,3 +99,15 @@ def test_bare_numbers_need_a_column_name() -> None:
     passports = ["X1234567", "C01X00T47", "P8123456"]
     assert classify_column("passport_number", passports).entity == "PASSPORT"
     assert classify_column("sku", passports).entity is None
+
+
+def test_german_tax_ids_with_generic_identity_context() -> None:
+    # Regression: only "steuer"/"tax_id" wording counted, so a national_id column and
+    # "Identity checked: ..." notes were missed.
+    from mlwarden.scanners.data.recognisers import classify_column, find_entities
+
+    assert [m.entity for m in find_entities("Identity checked: 59632107405")] == ["DE_TAX_ID"]
+    verdict = classify_column("national_id", ["42357186398", "59632107405", None])
+    assert verdict.entity == "DE_TAX_ID"
+    assert find_entities("order 42357186398 shipped") == []
+    assert find_entities("Identity checked: 12345678901") == []  # fails the checksum

@@ -155,9 +155,15 @@ SCHEMES: tuple[IdScheme, ...] = (
         None,
         _p(r"\d{2} ?\d{3} ?\d{3} ?\d{3}"),
         _stdnum("de.idnr"),
-        _p(r"\b(?:steuer-?id|steueridentifikationsnummer|identifikationsnummer|idnr)", re.I),
-        _p(r"steuer_?id|steueridentifikation|\bidnr\b|tax_?id", re.I),
-        gate=("steuer", "identifikationsnummer", "idnr"),
+        # Generic identity wording counts too: the checksum and the digit-repetition rule of
+        # the Steuer-ID keep chance 11-digit numbers (phones, order numbers) out.
+        _p(
+            r"\b(?:steuer-?id|steueridentifikationsnummer|identifikationsnummer|idnr"
+            r"|identity|identification|national id|tax id|tax number)",
+            re.I,
+        ),
+        _p(r"steuer_?id|steueridentifikation|\bidnr\b|tax_?id|national_?id|identi", re.I),
+        gate=("steuer", "identifikationsnummer", "idnr", "identi", "national id", "tax "),
     ),
     IdScheme(
         base.IN_AADHAAR,
