@@ -110,4 +110,5 @@ def test_german_tax_ids_with_generic_identity_context() -> None:
     verdict = classify_column("national_id", ["42357186398", "59632107405", None])
     assert verdict.entity == "DE_TAX_ID"
     assert find_entities("order 42357186398 shipped") == []
-    assert find_entities("Identity checked: 12345678901") == []  # fails the checksum
+    fails_checksum = find_entities("Identity checked: 12345678901")
+    assert "DE_TAX_ID" not in [m.entity for m in fails_checksum]
