@@ -168,3 +168,18 @@ def array_table_lines(text: str, header: str) -> list[int]:
     """1-based lines of each ``[[header]]`` in order: the i-th is the i-th array element's."""
     pattern = re.compile(r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]\s*(#.*)?$")
     return [i for i, line in enumerate(text.splitlines(), start=1) if pattern.match(line)]
+
+
+def locked_entries(
+    path: Path, text: str | None, display: str | None, header: str
+) -> tuple[str, list[tuple[int | None, dict[str, Any]]]]:
+    """The path shown and each ``[[header]]`` table of a TOML lock file, with its line."""
+    shown = display if display is not None else str(path)
+    content = read_source(path, text, shown)
+    data = load_toml(content, shown)
+    lines = array_table_lines(content, header)
+    entries = [
+        (lines[index] if index < len(lines) else None, table(item))
+        for index, item in enumerate(array(data.get(header)))
+    ]
+    return shown, entries

@@ -15,9 +15,7 @@ from typing import Any
 from mlwarden.scanners.deps.model import Dependency, IssueKind, SourceIssue, SourceResult
 from mlwarden.scanners.deps.sources.pep508 import (
     array,
-    array_table_lines,
-    load_toml,
-    read_source,
+    locked_entries,
     table,
     unverifiable,
 )
@@ -30,14 +28,9 @@ def parse_pylock(
     path: Path, text: str | None = None, *, display: str | None = None
 ) -> SourceResult:
     """Read every package of a ``pylock.toml``."""
-    shown = display if display is not None else str(path)
-    content = read_source(path, text, shown)
-    data = load_toml(content, shown)
-    lines = array_table_lines(content, "packages")
+    shown, entries = locked_entries(path, text, display, "packages")
     result = SourceResult(FORMAT)
-    for index, package in enumerate(array(data.get("packages"))):
-        line = lines[index] if index < len(lines) else None
-        entry = table(package)
+    for line, entry in entries:
         name = entry.get("name")
         if not isinstance(name, str):
             result.issues.append(

@@ -13,9 +13,7 @@ from pathlib import Path
 from mlwarden.scanners.deps.model import Dependency, IssueKind, SourceIssue, SourceResult
 from mlwarden.scanners.deps.sources.pep508 import (
     array,
-    array_table_lines,
-    load_toml,
-    read_source,
+    locked_entries,
     table,
     unverifiable,
 )
@@ -29,14 +27,9 @@ def parse_uv_lock(
     path: Path, text: str | None = None, *, display: str | None = None
 ) -> SourceResult:
     """Read every locked package of a ``uv.lock`` except the project's own."""
-    shown = display if display is not None else str(path)
-    content = read_source(path, text, shown)
-    data = load_toml(content, shown)
-    lines = array_table_lines(content, "package")
+    shown, entries = locked_entries(path, text, display, "package")
     result = SourceResult(FORMAT)
-    for index, package in enumerate(array(data.get("package"))):
-        line = lines[index] if index < len(lines) else None
-        entry = table(package)
+    for line, entry in entries:
         name = entry.get("name")
         source = table(entry.get("source"))
         if any(key in source for key in _PROJECT_SOURCES):
