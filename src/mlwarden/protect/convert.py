@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlwarden.atomic import atomic_output
 from mlwarden.protect.errors import ConversionError, SafeLoadError, UnsafeGlobalError
 from mlwarden.protect.safe_load import safe_load
 
@@ -232,19 +232,12 @@ def _write(collected: dict[str, Any], target: Path, metadata: dict[str, str]) ->
     if not parent.is_dir():
         raise ConversionError(f"cannot write {target}: {parent} is not a directory")
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
+        with atomic_output(target) as temporary:
+            save(str(temporary))
+    except SafeLoadError:
+        raise
     except OSError as exc:
         raise ConversionError(f"cannot write {target}: {exc.strerror or exc}") from None
-    os.close(fd)
-    try:
-        save(temporary)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-        os.replace(temporary, target)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, Exception) and not isinstance(exc, SafeLoadError):
-            raise ConversionError(f"cannot write {target}: {exc}") from None
-        raise
+    except Exception as exc:
+        raise ConversionError(f"cannot write {target}: {exc}") from None
     return size

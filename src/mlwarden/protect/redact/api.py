@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
+from mlwarden.atomic import atomic_output as atomic_output
 from mlwarden.protect.redact import formats
 from mlwarden.protect.redact.errors import RedactionError, UnsupportedInputError
 from mlwarden.protect.redact.keys import RedactionKey
@@ -195,22 +194,3 @@ def check_paths(input: PathLike, output: PathLike) -> tuple[Path, Path]:
     if not target.resolve().parent.is_dir():
         raise RedactionError(f"the directory of output {target} does not exist")
     return source, target
-
-
-@contextmanager
-def atomic_output(path: Path, mode: int = 0o644) -> Iterator[Path]:
-    """A temporary file beside ``path`` that replaces it only if the block succeeds.
-
-    The file gets ``mode`` (redaction passes the input's permissions on).
-    """
-    final = path.resolve() if not path.is_symlink() else path.absolute()
-    descriptor, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(descriptor)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.chmod(temporary, mode)
-        os.replace(temporary, final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

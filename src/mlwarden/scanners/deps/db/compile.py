@@ -15,7 +15,6 @@ import json
 import multiprocessing
 import os
 import sqlite3
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlwarden.atomic import atomic_output
 from mlwarden.scanners.deps.db.schema import FORMAT, SCHEMA
 from mlwarden.scanners.deps.grouping import AliasGroups, shown_id
 from mlwarden.scanners.deps.osv import (
@@ -197,19 +197,12 @@ def write_database(
 ) -> None:
     """Write the compiled database to ``target`` atomically (see the module docstring)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_output(target, suffix=".tmp") as tmp:
         connection = sqlite3.connect(tmp)
         try:
             fill_database(connection, records, summary, fingerprint)
         finally:
             connection.close()
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def fill_database(
