@@ -153,20 +153,12 @@ def scan_file(
         size = path.stat().st_size
         with path.open("rb") as stream:
             head = _read_head(stream)
+            kinds = artifact_kinds(head, str(path), size, stream)
     except OSError as exc:
         result.errors.append(ScanError(display, f"cannot read: {exc.strerror or exc}"))
         return result
     result.size = size
-    result.kind = sniff(head, str(path))
-    if result.kind in (Kind.UNKNOWN, Kind.TEXT) and _has_hdf5_superblock(path, size):
-        result.kind = Kind.HDF5
-    kinds = [result.kind]
-    if result.kind is Kind.ZIP and path.name.lower().endswith(SPREADSHEET_SUFFIXES):
-        kinds.append(Kind.EXCEL)
-    if result.kind is not Kind.ZIP and _has_zip_tail(path, size):
-        # Data in front of a zip (a script, a pickle) hides it from a sniff of the head, but
-        # zipfile-based loaders (Keras, numpy.load) find the archive from its end.
-        kinds.append(Kind.ZIP)
+    result.kind = kinds[0]
     kinds = [k for k in kinds if scanners_for(k)]
     if not kinds:
         return result
@@ -195,35 +187,39 @@ def scan_file(
     return result
 
 
-def _has_zip_tail(path: Path, size: int) -> bool:
-    """Whether the file ends with a zip end-of-central-directory record (one short read)."""
-    if size < 22:
-        return False
-    try:
-        with path.open("rb") as stream:
-            stream.seek(max(0, size - ZIP_TAIL_BYTES))
-            tail = stream.read(ZIP_TAIL_BYTES)
-    except OSError:
-        return False
-    return ends_with_zip_directory(tail)
+def artifact_kinds(head: bytes, name: str, size: int, stream: IO[bytes]) -> list[Kind]:
+    """Every kind a file is scanned as: its sniffed kind, and a zip found at its end.
+
+    ``stream`` is the seekable content; besides the head, only a few bytes at user-block
+    offsets (HDF5) and the last 64 KiB (a zip's end record) are read.
+    """
+    kind = sniff(head, name)
+    if kind in (Kind.UNKNOWN, Kind.TEXT) and _has_hdf5_superblock(stream, size):
+        kind = Kind.HDF5
+    kinds = [kind]
+    if kind is Kind.ZIP and name.lower().endswith(SPREADSHEET_SUFFIXES):
+        kinds.append(Kind.EXCEL)
+    if kind is not Kind.ZIP and size >= 22:
+        # Data in front of a zip (a script, a pickle) hides it from a sniff of the head, but
+        # zipfile-based loaders (Keras, numpy.load) find the archive from its end.
+        stream.seek(max(0, size - ZIP_TAIL_BYTES))
+        if ends_with_zip_directory(stream.read(ZIP_TAIL_BYTES)):
+            kinds.append(Kind.ZIP)
+    return kinds
 
 
-def _has_hdf5_superblock(path: Path, size: int) -> bool:
+def _has_hdf5_superblock(stream: IO[bytes], size: int) -> bool:
     """Whether an HDF5 superblock follows a user block longer than the sniffed head.
 
     User blocks are powers of two from 512 bytes; h5py (and so Keras) finds the superblock at
     any of them. Only those offsets are read, a few bytes each.
     """
     offset = HEAD_BYTES
-    try:
-        with path.open("rb") as stream:
-            while offset + len(HDF5_MAGIC) <= size:
-                stream.seek(offset)
-                if stream.read(len(HDF5_MAGIC)) == HDF5_MAGIC:
-                    return True
-                offset *= 2
-    except OSError:
-        return False
+    while offset + len(HDF5_MAGIC) <= size:
+        stream.seek(offset)
+        if stream.read(len(HDF5_MAGIC)) == HDF5_MAGIC:
+            return True
+        offset *= 2
     return False
 
 
@@ -245,12 +241,7 @@ def ends_with_zip_directory(tail: bytes) -> bool:
 
 def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None) -> list[Finding]:
     """Scan an in-memory artifact (used by tests, fuzzing and embedding applications)."""
-    kind = sniff(data[:HEAD_BYTES], name)
-    if kind in (Kind.UNKNOWN, Kind.TEXT) and _hdf5_in_bytes(data):
-        kind = Kind.HDF5
-    kinds = [kind]
-    if kind is not Kind.ZIP and ends_with_zip_directory(data[-ZIP_TAIL_BYTES:]):
-        kinds.append(Kind.ZIP)
+    kinds = artifact_kinds(data[:HEAD_BYTES], name, len(data), io.BytesIO(data))
     findings: list[Finding] = []
     for each in kinds:
         artifact = Artifact(
@@ -267,15 +258,6 @@ def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None)
         except LimitExceeded as exc:
             findings.append(_limit_finding(artifact, exc))
     return dedupe(findings)
-
-
-def _hdf5_in_bytes(data: bytes) -> bool:
-    offset = HEAD_BYTES
-    while offset + len(HDF5_MAGIC) <= len(data):
-        if data[offset : offset + len(HDF5_MAGIC)] == HDF5_MAGIC:
-            return True
-        offset *= 2
-    return False
 
 
 def _scan_one(job: tuple[str, Path, Limits, dict[str, object]]) -> FileResult:
