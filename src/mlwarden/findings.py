@@ -257,11 +257,6 @@ class Report:
                 "by_severity": self.by_severity,
             },
         }
-        from mlwarden.scanners.deps.upgrades import upgrade_plan
-
-        upgrades = upgrade_plan(self.findings)
-        if upgrades:
-            data["upgrades"] = [u.to_dict() for u in upgrades]
         if self.metrics is not None:
             data["metrics"] = _jsonable(dict(self.metrics))
         return data
