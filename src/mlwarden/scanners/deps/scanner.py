@@ -84,7 +84,7 @@ class DependencyScanner(Scanner):
         # On disk, includes (-r) are found relative to the real file; inside an archive there
         # is no directory to look in, and the member name stands for the path.
         path = Path(artifact.fs_path) if artifact.fs_path else Path(artifact.member or "x")
-        shown = artifact.path if artifact.member is None else f"{artifact.path}!{artifact.member}"
+        shown = _shown(artifact)
         try:
             return parse_source(path, text, display=shown, format=artifact.kind.value)
         except SourceError as exc:
@@ -192,6 +192,11 @@ def scan_environment(
     return list(DependencyScanner().match(artifact, context, relocated))
 
 
+def _shown(artifact: Artifact) -> str:
+    """How a dependency file is named in findings: ``path`` or ``path!member``."""
+    return artifact.path if artifact.member is None else f"{artifact.path}!{artifact.member}"
+
+
 def _aka(vuln: Vulnerability) -> str:
     return f" (also {', '.join(vuln.aliases[:3])})" if vuln.aliases else ""
 
@@ -236,7 +241,7 @@ def _located(
 
 def _moved(finding: Finding, source: str, artifact: Artifact) -> Finding:
     """Place a finding in the file that declared the dependency (an ``-r`` include, say)."""
-    own = artifact.path if artifact.member is None else f"{artifact.path}!{artifact.member}"
+    own = _shown(artifact)
     if source == own:
         return finding
     location = dataclasses.replace(finding.location, path=source, member=None)
