@@ -1,7 +1,8 @@
 """What every scan of damaged input must satisfy, and the settings the fuzz tests share.
 
 A scan of any bytes returns findings whose rules exist in the catalogue; it never raises, and
-it ends within its time limit (a watchdog turns a hang into a failure instead of a stuck run).
+it ends within its time limit (CPU time is measured, so a busy machine does not fail a
+sound scan; a watchdog turns a hang into a failure instead of a stuck run).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FUZZ_LIMITS = Limits(
 )
 
 #: A scan may overrun its time limit by one unchecked step, not by more than this in total.
+#: Measured as CPU time of this process, so other work on a busy machine does not count.
 MAX_SECONDS = 5.0
 
 #: Past this the scan is interrupted and reported as a hang.
@@ -84,10 +86,10 @@ def check_findings(findings: object, path: str) -> list[Finding]:
 
 def scan_soundly(data: bytes, name: str) -> list[Finding]:
     """Scan in-memory bytes and check the oracle; exceptions propagate with their traceback."""
-    started = time.monotonic()
+    started = time.process_time()
     with _watchdog(WATCHDOG_SECONDS):
         findings = scan_bytes(data, name=name, limits=FUZZ_LIMITS)
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     assert elapsed < MAX_SECONDS, (
         f"scan took {elapsed:.1f}s (limit {FUZZ_LIMITS.seconds_per_file}s)"
     )
@@ -101,11 +103,11 @@ def scan_file_soundly(data: bytes, name: str) -> list[Finding]:
     """Scan the bytes as a file on disk, for formats whose readers need one (HDF5)."""
     path = _FILES / name
     path.write_bytes(data)
-    started = time.monotonic()
+    started = time.process_time()
     with _watchdog(WATCHDOG_SECONDS):
         result = scan_file(name, path, FUZZ_LIMITS)
-    elapsed = time.monotonic() - started
-    assert elapsed < MAX_SECONDS, f"scan took {elapsed:.1f}s"
+    elapsed = time.process_time() - started
+    assert elapsed < MAX_SECONDS, f"scan took {elapsed:.1f}s of CPU time"
     internal = [e.message for e in result.errors if e.message.startswith("internal error")]
     assert not internal, internal
     return check_findings(result.findings, name)
