@@ -9,14 +9,16 @@ come from memoised strings, and to follow formats that interleave raw bytes with
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from mlwarden.scanners.interface import FormatError, LimitExceeded, Limits
 from mlwarden.scanners.models.pickle import calls
 from mlwarden.scanners.models.pickle.policy import classify_global
-from mlwarden.scanners.models.pickle.stream import Blob, ByteSource, Op, read_op
+from mlwarden.scanners.models.pickle.stream import BLOB_THRESHOLD, Blob, ByteSource, Op, read_op
 from mlwarden.scanners.models.pickle.values import (
+    MAX_ITEMS,
     Container,
     GlobalUse,
     Obj,
@@ -36,6 +38,16 @@ _CONST_OPS = frozenset(
     }
 )  # fmt: skip
 _EMPTY = {"EMPTY_LIST": "list", "EMPTY_TUPLE": "tuple", "EMPTY_DICT": "dict", "EMPTY_SET": "set"}
+
+#: Bytes the fast path wants buffered before an opcode: the opcode, an 8-byte argument or
+#: length, and room to spare. Closer to the end of the stream every opcode takes the exact,
+#: slower path, which reports truncation.
+_LOOKAHEAD = 16
+
+_DOUBLE = struct.Struct(">d")
+
+#: EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE and EMPTY_SET by opcode byte.
+_EMPTY_KINDS = {0x7D: "dict", 0x5D: "list", 0x29: "tuple", 0x8F: "set"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,10 @@ class PickleProgram:
     (joblib reads array bytes there); it gets the program, the source and the built object.
     """
 
+    #: Whether common opcodes are decoded from the buffer directly. The exact path alone gives
+    #: the same results, more slowly; tests compare the two.
+    fast = True
+
     def __init__(self, limits: Limits, check_time: Callable[[], None] | None = None) -> None:
         self.limits = limits
         self.check_time = check_time or (lambda: None)
@@ -71,8 +87,9 @@ class PickleProgram:
         self.opaque_loaders: set[str] = set()
         self.pickle_index = 0
         self.on_build: Callable[[PickleProgram, ByteSource, Obj], None] | None = None
+        # One flat stack; each MARK records the stack depth it was set at.
         self._stack: list[object] = []
-        self._metastack: list[list[object]] = []
+        self._marks: list[int] = []
         self._memo: dict[object, object] = {}
 
     # --- recording ------------------------------------------------------------------------
@@ -101,45 +118,204 @@ class PickleProgram:
 
     # --- stack helpers --------------------------------------------------------------------
 
+    def _floor(self) -> int:
+        """Depth of the innermost mark: values below it cannot be popped without POP_MARK."""
+        return self._marks[-1] if self._marks else 0
+
     def _pop(self, op: Op) -> object:
-        if not self._stack:
+        if len(self._stack) <= self._floor():
             raise FormatError(f"pickle stack underflow at offset {op.offset} ({op.name})")
         return self._stack.pop()
 
     def _top(self, op: Op) -> object:
-        if not self._stack:
+        if len(self._stack) <= self._floor():
             raise FormatError(f"pickle stack underflow at offset {op.offset} ({op.name})")
         return self._stack[-1]
 
     def _pop_mark(self, op: Op) -> list[object]:
-        if not self._metastack:
+        if not self._marks:
             raise FormatError(f"pickle mark missing at offset {op.offset} ({op.name})")
-        items = self._stack
-        self._stack = self._metastack.pop()
+        depth = self._marks.pop()
+        items = self._stack[depth:]
+        del self._stack[depth:]
         return items
 
     # --- running --------------------------------------------------------------------------
 
     def run_one(self, source: ByteSource) -> object:
-        """Run one pickle, up to and including its STOP; return its symbolic result."""
-        saved = (self._stack, self._metastack, self._memo)
-        self._stack, self._metastack, self._memo = [], [], {}
+        """Run one pickle, up to and including its STOP; return its symbolic result.
+
+        The common opcodes are decoded straight from the source's buffer; any other opcode,
+        and any that is damaged or near the end of the stream, takes the exact path
+        (:func:`read_op` and :meth:`_step`), which also words every error.
+        """
+        saved = (self._stack, self._marks, self._memo)
+        stack: list[object] = []
+        marks: list[int] = []
+        memo: dict[object, object] = {}
+        self._stack, self._marks, self._memo = stack, marks, memo
+        limit = self.limits.max_pickle_opcodes
+        from_bytes = int.from_bytes
+        # Buffered bytes an opcode needs to take the fast path (never, when it is off).
+        fast_needs = _LOOKAHEAD if self.fast else 1 << 62
         try:
+            buf, i, base = source.window(_LOOKAHEAD)
+            end = len(buf)
             while True:
-                op = read_op(source)
+                if end - i < _LOOKAHEAD:
+                    source.consume_to(i)
+                    buf, i, base = source.window(_LOOKAHEAD)
+                    end = len(buf)
                 self.opcodes += 1
-                if self.opcodes > self.limits.max_pickle_opcodes:
-                    raise LimitExceeded(
-                        "max_pickle_opcodes",
-                        f"more than {self.limits.max_pickle_opcodes} pickle opcodes",
-                    )
+                if self.opcodes > limit:
+                    raise LimitExceeded("max_pickle_opcodes", f"more than {limit} pickle opcodes")
                 if self.opcodes % TIME_CHECK_EVERY == 0:
                     self.check_time()
+                code = buf[i] if i < end else -1
+                floor = marks[-1] if marks else 0
+                if end - i >= fast_needs:
+                    # --- fast path: arguments and their lengths are in the buffer -------
+                    if code == 0x71:  # BINPUT
+                        if len(stack) > floor:
+                            memo[buf[i + 1]] = stack[-1]
+                            i += 2
+                            continue
+                    elif code == 0x68:  # BINGET
+                        key = buf[i + 1]
+                        if key in memo:
+                            stack.append(memo[key])
+                            i += 2
+                            continue
+                    elif code == 0x94:  # MEMOIZE
+                        if len(stack) > floor:
+                            memo[len(memo)] = stack[-1]
+                            i += 1
+                            continue
+                    elif code == 0x58 or code == 0x8C:  # BINUNICODE, SHORT_BINUNICODE
+                        if code == 0x8C:
+                            start, length = i + 2, buf[i + 1]
+                        else:
+                            start, length = i + 5, from_bytes(buf[i + 1 : i + 5], "little")
+                        if start + length <= end and length <= BLOB_THRESHOLD:
+                            try:
+                                text = buf[start : start + length].decode("utf-8", "surrogatepass")
+                            except UnicodeDecodeError:
+                                pass  # the exact path reports it
+                            else:
+                                stack.append(text)
+                                i = start + length
+                                continue
+                    elif code == 0x4B:  # BININT1
+                        stack.append(buf[i + 1])
+                        i += 2
+                        continue
+                    elif code == 0x4A:  # BININT
+                        stack.append(from_bytes(buf[i + 1 : i + 5], "little", signed=True))
+                        i += 5
+                        continue
+                    elif code == 0x4D:  # BININT2
+                        stack.append(from_bytes(buf[i + 1 : i + 3], "little"))
+                        i += 3
+                        continue
+                    elif code == 0x28:  # MARK
+                        marks.append(len(stack))
+                        i += 1
+                        continue
+                    elif code == 0x4E:  # NONE
+                        stack.append(None)
+                        i += 1
+                        continue
+                    elif code == 0x88 or code == 0x89:  # NEWTRUE, NEWFALSE
+                        stack.append(code == 0x88)
+                        i += 1
+                        continue
+                    elif code == 0x7D or code == 0x5D or code == 0x29 or code == 0x8F:
+                        # EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, EMPTY_SET
+                        stack.append(Container(_EMPTY_KINDS[code]))
+                        i += 1
+                        continue
+                    elif code == 0x85 or code == 0x86 or code == 0x87:  # TUPLE1, 2, 3
+                        count = code - 0x84
+                        if len(stack) - floor >= count:
+                            items = stack[-count:]
+                            del stack[-count:]
+                            stack.append(Container("tuple", items))
+                            i += 1
+                            continue
+                    elif code == 0x74:  # TUPLE
+                        if marks and len(stack) - floor <= MAX_ITEMS:
+                            items = stack[floor:]
+                            del stack[floor:]
+                            marks.pop()
+                            stack.append(Container("tuple", items))
+                            i += 1
+                            continue
+                    elif code == 0x65 or code == 0x75:  # APPENDS, SETITEMS
+                        if marks and floor > (marks[-2] if len(marks) > 1 else 0):
+                            items = stack[floor:]
+                            if code == 0x65 or len(items) % 2 == 0:
+                                del stack[floor:]
+                                marks.pop()
+                                target = stack[-1]
+                                if isinstance(target, Container):
+                                    if code == 0x75:
+                                        items = list(zip(items[::2], items[1::2], strict=True))
+                                    target.extend(items)
+                                i += 1
+                                continue
+                    elif code == 0x61 or code == 0x73:  # APPEND, SETITEM
+                        needed = 2 if code == 0x61 else 3
+                        if len(stack) - floor >= needed:
+                            value = stack.pop()
+                            if code == 0x73:
+                                value = (stack.pop(), value)
+                            target = stack[-1]
+                            if isinstance(target, Container):
+                                target.add(value)
+                            i += 1
+                            continue
+                    elif code == 0x47:  # BINFLOAT
+                        stack.append(_DOUBLE.unpack_from(buf, i + 1)[0])
+                        i += 9
+                        continue
+                    elif code == 0x52 or code == 0x81:  # REDUCE, NEWOBJ
+                        if len(stack) - floor >= 2:
+                            call_args = stack.pop()
+                            func = stack.pop()
+                            stack.append(calls.call(self, func, call_args, base + i))
+                            i += 1
+                            continue
+                    elif code == 0x43 or code == 0x55:  # SHORT_BINBYTES, SHORT_BINSTRING
+                        length = buf[i + 1]
+                        if i + 2 + length <= end:
+                            data = buf[i + 2 : i + 2 + length]
+                            stack.append(data if code == 0x43 else data.decode("latin-1"))
+                            i += 2 + length
+                            continue
+                    elif code == 0x95:  # FRAME: framing only, the opcodes follow inline
+                        i += 9
+                        continue
+                    elif code == 0x72:  # LONG_BINPUT
+                        if len(stack) > floor:
+                            memo[from_bytes(buf[i + 1 : i + 5], "little")] = stack[-1]
+                            i += 5
+                            continue
+                    elif code == 0x6A:  # LONG_BINGET
+                        key = from_bytes(buf[i + 1 : i + 5], "little")
+                        if key in memo:
+                            stack.append(memo[key])
+                            i += 5
+                            continue
+                # --- exact path ---------------------------------------------------------
+                source.consume_to(i)
+                op = read_op(source)
                 if op.name == "STOP":
                     return self._pop(op)
                 self._step(op, source)
+                buf, i, base = source.window(_LOOKAHEAD)
+                end = len(buf)
         finally:
-            self._stack, self._metastack, self._memo = saved
+            self._stack, self._marks, self._memo = saved
 
     def _step(self, op: Op, source: ByteSource) -> None:
         name = op.name
@@ -151,8 +327,7 @@ class PickleProgram:
         elif name in _EMPTY:
             stack.append(Container(_EMPTY[name]))
         elif name == "MARK":
-            self._metastack.append(stack)
-            self._stack = []
+            self._marks.append(len(stack))
         elif name in ("PROTO", "FRAME"):
             if name == "PROTO" and isinstance(op.arg, int):
                 self.protocols.append(op.arg)
@@ -164,7 +339,7 @@ class PickleProgram:
                 raise FormatError(f"memo key {op.arg!r} missing at offset {op.offset}")
             stack.append(self._memo[op.arg])
         elif name == "POP":
-            if stack:
+            if len(stack) > self._floor():
                 stack.pop()
             else:
                 self._pop_mark(op)

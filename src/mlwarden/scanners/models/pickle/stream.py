@@ -129,6 +129,21 @@ class ByteSource:
             remaining -= len(chunk)
             self._position += len(chunk)
 
+    def window(self, wanted: int) -> tuple[bytes, int, int]:
+        """The buffer, filled to ``wanted`` unread bytes where the stream has them.
+
+        Returns ``(buffer, index, base)``: the index of the next unread byte in the buffer
+        and the artifact offset of the buffer's first byte. Bytes read from the buffer
+        directly are consumed with :meth:`consume_to`.
+        """
+        self._fill(wanted)
+        return self._buffer, self._index, self._position - self._index
+
+    def consume_to(self, index: int) -> None:
+        """Mark the buffer of the last :meth:`window` as read up to ``index``."""
+        self._position += index - self._index
+        self._index = index
+
     def at_end(self) -> bool:
         """Whether no byte is left."""
         return not self.peek(1)

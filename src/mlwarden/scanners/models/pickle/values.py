@@ -63,6 +63,14 @@ class Container:
         else:
             self.dropped += 1
 
+    def extend(self, items: list[object]) -> None:
+        room = MAX_ITEMS - len(self.items)
+        if len(items) <= room:
+            self.items.extend(items)
+        else:
+            self.items.extend(items[: max(room, 0)])
+            self.dropped += len(items) - max(room, 0)
+
     def get(self, key: object) -> object:
         """The value for a string key of a dict container, or ``None``."""
         for item in self.items:
