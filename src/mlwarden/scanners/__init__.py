@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -57,6 +58,9 @@ BUILTIN_MODULES: Mapping[str, frozenset[Kind]] = MappingProxyType(
     }
 )
 
+#: The entry-point group third-party scanners are published in.
+PLUGIN_GROUP = "mlwarden.scanners"
+
 _REGISTRY: list[type[Scanner]] = []
 _imported: set[str] = set()
 _plugins_loaded = False
@@ -81,12 +85,43 @@ def _load(kind: Kind | None = None) -> None:
     _plugins_loaded = True
     if os.environ.get("MLWARDEN_DISABLE_PLUGINS", "") not in ("", "0"):
         return
-    from importlib.metadata import entry_points  # costs start-up time: only when scanning
+    if not _plugins_may_be_installed():
+        return
+    from importlib.metadata import entry_points  # costs start-up time: only when needed
 
-    for ep in entry_points(group="mlwarden.scanners"):
+    for ep in entry_points(group=PLUGIN_GROUP):
         cls = ep.load()
         if isinstance(cls, type) and issubclass(cls, Scanner):
             register(cls)
+
+
+def _plugins_may_be_installed() -> bool:
+    """Whether an installed distribution may publish scanners.
+
+    A look at the ``entry_points.txt`` of each distribution on ``sys.path`` costs far less
+    than loading :mod:`importlib.metadata`, which every scanning process would otherwise pay
+    for. Path entries that are not directories (zipped eggs) are left to importlib.metadata.
+    """
+    marker = f"[{PLUGIN_GROUP}]".encode()
+    for entry in sys.path:
+        directory = entry or "."
+        if os.path.isfile(directory):
+            return True
+        try:
+            listing = os.scandir(directory)
+        except OSError:
+            continue
+        with listing:
+            for item in listing:
+                if not item.name.endswith((".dist-info", ".egg-info")):
+                    continue
+                try:
+                    with open(os.path.join(item.path, "entry_points.txt"), "rb") as handle:
+                        if marker in handle.read():
+                            return True
+                except OSError:
+                    continue
+    return False
 
 
 def scanners_for(kind: Kind) -> list[Scanner]:

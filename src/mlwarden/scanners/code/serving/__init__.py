@@ -16,17 +16,7 @@ from collections.abc import Callable, Iterator
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.code.inline import mark
-from mlwarden.scanners.code.serving import jupyter
-from mlwarden.scanners.code.serving.commands import CommandContext, check_commands
-from mlwarden.scanners.code.serving.compose import check_compose
-from mlwarden.scanners.code.serving.dockerfile import check_dockerfile
-from mlwarden.scanners.code.serving.model import LineIndex, ServingIssue, suppressions
-from mlwarden.scanners.code.serving.shell import parse_script
-from mlwarden.scanners.code.serving.torchserve import (
-    check_properties,
-    is_torchserve_config,
-    parse_properties,
-)
+from mlwarden.scanners.code.serving.model import ServingIssue, suppressions
 from mlwarden.scanners.interface import Artifact, ScanContext, Scanner
 from mlwarden.sniff import Kind
 
@@ -35,22 +25,51 @@ __all__ = ["ServingConfigScanner", "ServingIssue", "check_text"]
 #: Configuration files are small; a larger text file of these kinds is not one.
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
+# The readers import their modules when first used: most text files met in a scan (archive
+# members, data, notes) are none of these formats, and a scan should not pay for them.
+
 
 def _check_properties(text: str) -> Iterator[ServingIssue]:
+    from mlwarden.scanners.code.serving.torchserve import (
+        check_properties,
+        is_torchserve_config,
+        parse_properties,
+    )
+
     entries = parse_properties(text)
     if is_torchserve_config(entries):
         yield from check_properties(entries)
 
 
 def _check_jupyter_python(text: str) -> Iterator[ServingIssue]:
+    from mlwarden.scanners.code.serving import jupyter
+
     yield from jupyter.evaluate(jupyter.settings_from_python(text), source="jupyter-config")
 
 
 def _check_jupyter_json(text: str) -> Iterator[ServingIssue]:
+    from mlwarden.scanners.code.serving import jupyter
+
     yield from jupyter.evaluate(jupyter.settings_from_json(text), source="jupyter-config")
 
 
+def _check_dockerfile(text: str) -> Iterator[ServingIssue]:
+    from mlwarden.scanners.code.serving.dockerfile import check_dockerfile
+
+    yield from check_dockerfile(text)
+
+
+def _check_compose(text: str) -> Iterator[ServingIssue]:
+    from mlwarden.scanners.code.serving.compose import check_compose
+
+    yield from check_compose(text)
+
+
 def _check_script(text: str, source: str) -> Iterator[ServingIssue]:
+    from mlwarden.scanners.code.serving.commands import CommandContext, check_commands
+    from mlwarden.scanners.code.serving.model import LineIndex
+    from mlwarden.scanners.code.serving.shell import parse_script
+
     commands = parse_script(text, LineIndex(text).at)
     yield from check_commands(commands, CommandContext(source))
 
@@ -60,18 +79,26 @@ def _is_dotenv(name: str) -> bool:
     return lower == ".env" or lower.endswith(".env") or lower.startswith(".env.")
 
 
+def _is_jupyter_config(name: str, ext: str) -> bool:
+    if "jupyter" not in name.lower():
+        return False
+    from mlwarden.scanners.code.serving import jupyter
+
+    return jupyter.is_config_name(name, ext)
+
+
 def _reader(kind: Kind, name: str) -> tuple[str, Callable[[str], Iterator[ServingIssue]]] | None:
     """The format name and check for a file of this kind and name, or ``None`` to skip it."""
     if kind is Kind.PROPERTIES:
         return "torchserve-properties", _check_properties
-    if kind is Kind.PYTHON and jupyter.is_config_name(name, "py"):
+    if kind is Kind.PYTHON and _is_jupyter_config(name, "py"):
         return "jupyter-config", _check_jupyter_python
-    if kind is Kind.JSON and jupyter.is_config_name(name, "json"):
+    if kind is Kind.JSON and _is_jupyter_config(name, "json"):
         return "jupyter-config", _check_jupyter_json
     if kind is Kind.DOCKERFILE:
-        return "dockerfile", check_dockerfile
+        return "dockerfile", _check_dockerfile
     if kind is Kind.COMPOSE:
-        return "compose", check_compose
+        return "compose", _check_compose
     if kind is Kind.SHELL:
         return "shell", lambda text: _check_script(text, "shell")
     if kind is Kind.TEXT and _is_dotenv(name):
