@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from mlwarden.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 #: Rules whose findings an upgrade clears.
 DEPENDENCY_RULES = frozenset({"MW200", "MW201"})
@@ -82,6 +84,9 @@ def upgrade_plan(findings: Iterable[Finding]) -> list[Upgrade]:
 
 
 def _version_key(text: str) -> Version:
+    # Imported here: reports without dependency findings never need it.
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text)
     except InvalidVersion:

@@ -301,7 +301,7 @@ class _MemberWalk:
         nested = Artifact(
             path=self.artifact.path,
             member=member_path(self.artifact, label),
-            kind=Kind.UNKNOWN,
+            kind=kind,
             size=opener.size if opener.size is not None else entry.size,
             opener=opener,
             head=head,
