@@ -234,12 +234,39 @@ def test_h5_external_link_and_storage(tmp_path: Path) -> None:
     assert all(f.severity is Severity.HIGH for f in findings)
 
 
-def test_h5_without_h5py_fails_closed(
+def test_benign_h5_scans_clean_without_h5py(
     models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "h5py", None)
-    findings = _scan(models["benign.h5"])
+    assert _scan(models["benign.h5"]) == []
+
+
+def _virtual_dataset_file(tmp_path: Path) -> Path:
+    with h5py.File(tmp_path / "source.h5", "w") as source:
+        source.create_dataset("data", data=[1.0, 2.0, 3.0, 4.0])
+    layout = h5py.VirtualLayout(shape=(4,), dtype="f8")
+    layout[:] = h5py.VirtualSource("source.h5", "data", shape=(4,))
+    path = tmp_path / "virtual.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_virtual_dataset("weights", layout)
+    return path
+
+
+def test_h5_virtual_dataset_is_read_with_h5py(tmp_path: Path) -> None:
+    findings = _scan(_virtual_dataset_file(tmp_path))
+    assert [(f.rule, f.evidence["object"], f.evidence["files"]) for f in findings] == [
+        ("MW164", "/weights", ["source.h5"])
+    ]
+
+
+def test_h5_virtual_dataset_without_h5py_fails_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _virtual_dataset_file(tmp_path)
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    findings = _scan(path)
     assert [f.rule for f in findings] == ["MW002"]
+    assert "virtual dataset" in findings[0].message
     assert "mlwarden[keras]" in findings[0].message
 
 

@@ -1,10 +1,12 @@
 """Keras models: ``config.json`` (of ``.keras`` archives, or standalone model JSON) and legacy
 HDF5 (``.h5``) files.
 
-Configs are analysed as data by :mod:`.keras_config`. HDF5 files are opened with h5py (an
-optional dependency, extra ``keras``) to read the root attributes ``model_config`` and
-``training_config`` and to list links and datasets; reading attributes and link tables runs no
-code, and no dataset is read. ``keras.load_model`` is never called.
+Configs are analysed as data by :mod:`.keras_config`. HDF5 files are read by
+:mod:`.hdf5`, which reads the root attributes ``model_config`` and ``training_config`` and lists
+links and datasets from the file's metadata alone. Files using an HDF5 feature that reader does
+not read (virtual datasets, shared attribute messages...) are opened with h5py instead (an
+optional dependency, extra ``keras``) when it is installed, and fail closed when it is not.
+Neither path runs code or reads a dataset; ``keras.load_model`` is never called.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import importlib
 import json
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
+from mlwarden.scanners.models.hdf5 import H5Reader, Unsupported
 from mlwarden.scanners.models.keras_config import analyse_config, looks_like_keras_config
 from mlwarden.sniff import Kind
 
@@ -91,11 +94,13 @@ class KerasConfigScanner(Scanner):
         yield from _config_findings(self, artifact, document, "keras" if in_keras else "keras-json")
 
 
-def _import_h5py() -> ModuleType:
+def _import_h5py(feature: Unsupported) -> ModuleType:
     try:
         return importlib.import_module("h5py")
     except ImportError:
-        raise FormatError("HDF5 files need h5py to be inspected: install mlwarden[keras]") from None
+        raise FormatError(
+            f"HDF5 file uses {feature}, which only h5py can read: install mlwarden[keras]"
+        ) from None
 
 
 @register
@@ -106,19 +111,51 @@ class KerasH5Scanner(Scanner):
     kinds = frozenset({Kind.HDF5})
 
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
-        h5py = _import_h5py()
         fmt = "keras-h5" if artifact.container is None else artifact.container
         with artifact.open() as stream:
             if not stream.seekable():
                 raise FormatError("HDF5 member is not seekable and cannot be inspected")
             try:
-                with h5py.File(stream, "r") as h5:
-                    findings = list(self._attribute_findings(h5, artifact, context, fmt))
-                    findings.extend(self._external_findings(h5py, h5, artifact, context, fmt))
-            except _H5_ERRORS as exc:
-                # The HDF5 library reports damage through many exception types.
-                raise FormatError(f"damaged HDF5 file: {type(exc).__name__}: {exc}") from None
+                findings = self._read(stream, artifact, context, fmt)
+            except Unsupported as feature:
+                h5py = _import_h5py(feature)
+                stream.seek(0)
+                try:
+                    with h5py.File(stream, "r") as h5:
+                        findings = list(self._attribute_findings(h5, artifact, context, fmt))
+                        findings.extend(self._external_findings(h5py, h5, artifact, context, fmt))
+                except _H5_ERRORS as exc:
+                    # The HDF5 library reports damage through many exception types.
+                    raise FormatError(f"damaged HDF5 file: {type(exc).__name__}: {exc}") from None
         yield from findings
+
+    def _read(
+        self, stream: IO[bytes], artifact: Artifact, context: ScanContext, fmt: str
+    ) -> list[Finding]:
+        """Findings from the file's metadata, read without the HDF5 library."""
+        reader = H5Reader(
+            stream,
+            artifact.size,
+            context.check_time,
+            MAX_H5_OBJECTS,
+            context.limits.max_metadata_bytes,
+        )
+        findings: list[Finding] = []
+        for name in H5_CONFIG_ATTRIBUTES:
+            data = reader.root_attribute(name)
+            if data is not None:
+                document = _load_json(data, f"HDF5 attribute {name}")
+                findings.extend(_config_findings(self, artifact, document, fmt, where=f"{name}:"))
+        for link in reader.walk():
+            if link.kind == "external" and link.target is not None:
+                file, path = link.target
+                what = f"an external link to {file}:{path}"
+                findings.append(self._external(artifact, fmt, link.path, what, [file]))
+            elif link.external_files:
+                files = list(link.external_files)
+                what = f"data stored in {', '.join(files)}"
+                findings.append(self._external(artifact, fmt, link.path, what, files))
+        return findings
 
     def _attribute_findings(
         self, h5: Any, artifact: Artifact, context: ScanContext, fmt: str
@@ -139,7 +176,7 @@ class KerasH5Scanner(Scanner):
         self, h5py: ModuleType, h5: Any, artifact: Artifact, context: ScanContext, fmt: str
     ) -> Iterator[Finding]:
         stack: list[tuple[str, Any]] = [("", h5)]
-        seen: set[Any] = set()
+        seen: set[Any] = {h5.id}  # a link back to the root must not list it twice
         count = 0
         while stack:
             prefix, group = stack.pop()
