@@ -360,3 +360,22 @@ def test_pre_commit_hook() -> None:
         assert files.search(name), name
     for name in ("train.py", "README.md", "data.csv"):
         assert not files.search(name), name
+
+
+def test_python_dash_m_mlwarden_writes_a_large_report_whole(work: Path) -> None:
+    # The program ends without interpreter teardown: everything printed must still arrive.
+    models = work / "models"
+    for i in range(40):
+        (models / f"copy{i}").mkdir(parents=True)
+        evil_pickle(models / f"copy{i}")
+    done = subprocess.run(
+        [sys.executable, "-m", "mlwarden", "scan", str(models), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=work / "cwd",
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert len([f for f in report["findings"] if f["rule"] == "MW100"]) == 40
+    no_marker(work)

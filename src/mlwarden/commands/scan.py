@@ -55,14 +55,10 @@ def run_scan(args: argparse.Namespace) -> int:
         if args.sample < 1:
             raise UsageError(f"--sample must be at least 1, got {args.sample}")
         config = dataclasses.replace(config, sample=args.sample)
-    from mlwarden.distributed import ClusterError
-    from mlwarden.scanners.deps.errors import DatabaseError
-    from mlwarden.scanners.deps.model import EnvironmentProbeError
-
     try:
         with progress_bar(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
             report = scan(paths, config=config, jobs=args.jobs, progress=progress)
-    except (ConfigError, DatabaseError, EnvironmentProbeError, ClusterError) as exc:
+    except _input_errors() as exc:  # evaluated only when an exception is raised
         raise UsageError(str(exc)) from None
     to_terminal = args.output is None and args.format == "text"
     color = to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -76,6 +72,15 @@ def run_scan(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     return exit_status(report, fail_on)
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """Errors in what the user gave (configuration, database, environment, cluster)."""
+    from mlwarden.distributed import ClusterError
+    from mlwarden.scanners.deps.errors import DatabaseError
+    from mlwarden.scanners.deps.model import EnvironmentProbeError
+
+    return (ConfigError, DatabaseError, EnvironmentProbeError, ClusterError)
 
 
 def exit_status(report: Report, fail_on: Severity | None) -> int:
