@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import PurePosixPath
 
 from mlwarden.scanners.interface import Artifact
 from mlwarden.sniff import Kind
@@ -50,7 +49,7 @@ def escapes_root(name: str) -> bool:
     norm = name.replace("\\", "/")
     if norm.startswith("/") or _DRIVE.match(norm):
         return True
-    return ".." in PurePosixPath(norm).parts
+    return ".." in norm.split("/")
 
 
 def is_storage(name: str, container: str) -> bool:
