@@ -382,8 +382,9 @@ def _sniff_dependency_file(head: bytes, name: str) -> Kind | None:
     """
     if not name:
         return None
-    # Imported here: the detector is small, but sniff must stay importable on its own.
-    from mlwarden.scanners.deps.sources.detect import detect_source
+    # Imported here: the detector is small, but sniff must stay importable on its own. It
+    # lives outside the sources package, whose parsers need far more than detecting does.
+    from mlwarden.scanners.deps.detect import detect_source
 
     found = detect_source(name, head)
     return Kind(found) if found is not None else None

@@ -22,7 +22,7 @@ from mlwarden.scanners.deps.model import (
     SourceResult,
     SourceTooLarge,
 )
-from mlwarden.scanners.deps.sources.detect import FORMATS, detect_source
+from mlwarden.scanners.deps.detect import FORMATS, detect_source
 
 __all__ = [
     "FORMATS",

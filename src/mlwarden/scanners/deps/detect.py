@@ -3,7 +3,8 @@
 A name alone is never enough (``notes.txt`` full of prose is not a requirements file, a Helm
 ``Chart.yaml`` has ``dependencies:`` too) and structure alone is too weak for plain-text
 formats, so both must agree. This module is imported for every file the engine sniffs: it uses
-only the standard library and looks at the head only when the name matches.
+only the standard library (and sits outside :mod:`.sources`, whose import loads the parsers'
+dependencies) and looks at the head only when the name matches.
 """
 
 from __future__ import annotations
