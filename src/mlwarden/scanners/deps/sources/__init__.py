@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from mlwarden.scanners.deps.detect import FORMATS, detect_source
 from mlwarden.scanners.deps.model import (
     Dependency,
     EnvironmentProbeError,
@@ -22,7 +23,6 @@ from mlwarden.scanners.deps.model import (
     SourceResult,
     SourceTooLarge,
 )
-from mlwarden.scanners.deps.detect import FORMATS, detect_source
 
 __all__ = [
     "FORMATS",
