@@ -334,6 +334,33 @@ def test_a_continuation_back_to_its_own_header_is_a_format_error(tmp_path: Path)
         _read_everything(bytes(data))
 
 
+def _two_configs(tmp_path: Path) -> bytearray:
+    path = tmp_path / "two.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = np.bytes_(CONFIG)
+        f.attrs["model_confiX"] = np.bytes_(b'{"class_name": "Lambda"}')
+    return bytearray(path.read_bytes())
+
+
+def test_two_attributes_of_one_name_are_a_format_error(tmp_path: Path) -> None:
+    # A loader would read one of them and a scan might read the other.
+    data = _two_configs(tmp_path)
+    at = data.index(b"model_confiX")
+    data[at : at + 12] = b"model_config"
+    with pytest.raises(FormatError, match="two attributes named model_config"):
+        _reader(bytes(data)).root_attribute("model_config")
+
+
+def test_a_shared_attribute_message_is_unsupported(tmp_path: Path) -> None:
+    # A shared message's body is a reference: its name, maybe model_config, is elsewhere.
+    data = _two_configs(tmp_path)
+    flags = data.index(b"model_confiX") - 16 + 4  # the version 1 message header's flags
+    assert data[flags - 4] == 0x0C  # an attribute message
+    data[flags] |= 0x02
+    with pytest.raises(Unsupported, match="shared"):
+        _reader(bytes(data)).root_attribute("model_config")
+
+
 def test_links_are_dataclasses() -> None:
     link = H5Link("/a", "external", target=("f.h5", "/x"))
     assert link.external_files == ()

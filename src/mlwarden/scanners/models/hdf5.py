@@ -17,37 +17,36 @@ from dataclasses import dataclass
 from typing import IO
 
 from mlwarden.scanners.interface import FormatError, LimitExceeded
-from mlwarden.scanners.models.hdf5_heaps import (
+from mlwarden.scanners.models.hdf5_file import (
+    ATTRIBUTE,
+    ATTRIBUTE_INFO,
+    EXTERNAL_FILES,
+    LAYOUT,
+    LINK,
+    LINK_INFO,
     MAX_DEPTH,
+    SHARED,
+    SYMBOL_TABLE,
     Cursor,
-    FractalHeap,
     H5Source,
-    LocalHeap,
+    Link,
+    Message,
     Unsupported,
+    check_layout,
+    link_message,
+    object_header,
+    pad8,
+)
+from mlwarden.scanners.models.hdf5_heaps import (
+    FractalHeap,
+    LocalHeap,
     btree2_records,
     global_heap_object,
 )
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
-# Object header message types used here.
-_LINK_INFO = 0x02
-_EXTERNAL_FILES = 0x07
-_LAYOUT = 0x08
-_LINK = 0x06
-_ATTRIBUTE = 0x0C
-_CONTINUATION = 0x10
-_SYMBOL_TABLE = 0x11
-_ATTRIBUTE_INFO = 0x15
-_GROUP_MESSAGES = frozenset({_LINK_INFO, _LINK, _SYMBOL_TABLE})
-
-_SHARED = 0x02  # message flag: the message body is a reference to a shared message
-
-#: Most continuation chunks one object header may have.
-MAX_CHUNKS = 4096
-
-_Message = tuple[int, int, bytes]  # type, flags, body
-_Link = tuple[bytes, str, int | bytes | tuple[bytes, bytes] | None]  # name, kind, target
+_GROUP_MESSAGES = frozenset({LINK_INFO, LINK, SYMBOL_TABLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +66,6 @@ class H5Link:
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
-
-
-def _pad8(size: int) -> int:
-    return (size + 7) // 8 * 8
 
 
 class H5Reader:
@@ -128,94 +123,6 @@ class H5Reader:
             raise FormatError("the superblock has no root group")
         return root
 
-    def _messages(self, address: int) -> list[_Message]:
-        """Every message of the object header at ``address``, continuation chunks included."""
-        source = self.source
-        source.tick()
-        first = source.read(address, 16, "object header")
-        messages: list[_Message] = []
-        chunks: list[tuple[int | None, int]] = []
-        if first[:4] == b"OHDR":
-            if first[4] != 2:
-                raise Unsupported(f"object header version {first[4]}")
-            flags = first[5]
-            prefix = 6 + 16 * bool(flags & 0x20) + 4 * bool(flags & 0x10)
-            width = 1 << (flags & 0x03)
-            size = int.from_bytes(source.read(address + prefix, width, "object header"), "little")
-            start = address + prefix + width
-            body = source.read(start, size, "object header")
-            extra = 2 if flags & 0x04 else 0  # creation order of each message
-            self._parse_v2(body, extra, messages, chunks)
-        elif first[0] == 1:
-            size = int.from_bytes(first[8:12], "little")
-            start = address + 16
-            body = source.read(start, size, "object header")
-            extra = -1  # version 1: continuation chunks hold bare messages
-            self._parse_v1(body, messages, chunks)
-        else:
-            raise FormatError("object header of an unknown version")
-        seen = {address}
-        for chunk_address, chunk_size in chunks:  # grows while it is walked
-            if chunk_address is None or chunk_address in seen or len(seen) > MAX_CHUNKS:
-                raise FormatError("object header continuation chunks are inconsistent")
-            seen.add(chunk_address)
-            source.tick()
-            body = source.read(chunk_address, chunk_size, "object header continuation")
-            if extra < 0:
-                self._parse_v1(body, messages, chunks)
-            else:
-                if body[:4] != b"OCHK" or chunk_size < 8:
-                    raise FormatError("object header continuation has no OCHK signature")
-                self._parse_v2(body[4:-4], extra, messages, chunks)
-        return messages
-
-    def _parse_v1(
-        self, body: bytes, messages: list[_Message], chunks: list[tuple[int | None, int]]
-    ) -> None:
-        position = 0
-        while position + 8 <= len(body):
-            self.source.tick()
-            kind = body[position] | body[position + 1] << 8
-            size = body[position + 2] | body[position + 3] << 8
-            data = body[position + 8 : position + 8 + size]
-            if len(data) != size:
-                raise FormatError("object header message is truncated")
-            self._keep(kind, body[position + 4], data, messages, chunks)
-            position += 8 + _pad8(size)
-
-    def _parse_v2(
-        self,
-        body: bytes,
-        extra: int,
-        messages: list[_Message],
-        chunks: list[tuple[int | None, int]],
-    ) -> None:
-        position = 0
-        header = 4 + extra
-        while position + header <= len(body):  # a shorter rest is a gap
-            self.source.tick()
-            size = body[position + 1] | body[position + 2] << 8
-            start = position + header
-            data = body[start : start + size]
-            if len(data) != size:
-                raise FormatError("object header message is truncated")
-            self._keep(body[position], body[position + 3], data, messages, chunks)
-            position = start + size
-
-    def _keep(
-        self,
-        kind: int,
-        flags: int,
-        data: bytes,
-        messages: list[_Message],
-        chunks: list[tuple[int | None, int]],
-    ) -> None:
-        if kind == _CONTINUATION:
-            cursor = Cursor(data, self.source, "continuation message")
-            chunks.append((cursor.address(), cursor.length()))
-        elif kind:
-            messages.append((kind, flags, data))
-
     # --- attributes ----------------------------------------------------------------------
 
     def root_attribute(self, name: str) -> bytes | None:
@@ -225,10 +132,11 @@ class H5Reader:
         from the global heap. Other values (numbers, arrays) raise :class:`Unsupported`.
         """
         attributes = self._root_attributes()
+        if self._hidden_attributes:
+            # A shared attribute's name is not known here; it could be the one asked for.
+            raise Unsupported("attributes kept in the shared message table")
         key = name.encode("utf-8")
         if key not in attributes:
-            if self._hidden_attributes:
-                raise Unsupported("attributes kept in the shared message table")
             return None
         datatype, dataspace, value = attributes[key]
         return self._string(name, datatype, dataspace, value)
@@ -237,10 +145,10 @@ class H5Reader:
         if self._attributes is not None:
             return self._attributes
         found: dict[bytes, tuple[bytes, bytes, bytes]] = {}
-        for kind, flags, data in self._messages(self.root):
-            if kind == _ATTRIBUTE:
+        for kind, flags, data in object_header(self.source, self.root):
+            if kind == ATTRIBUTE:
                 self._add_attribute(found, flags, data)
-            elif kind == _ATTRIBUTE_INFO:
+            elif kind == ATTRIBUTE_INFO:
                 cursor = Cursor(data, self.source, "attribute info message")
                 if cursor.u8() != 0:
                     raise Unsupported("an attribute info message of an unknown version")
@@ -260,7 +168,7 @@ class H5Reader:
     def _add_attribute(
         self, found: dict[bytes, tuple[bytes, bytes, bytes]], flags: int, data: bytes
     ) -> None:
-        if flags & _SHARED:
+        if flags & SHARED:
             self._hidden_attributes = True
             return
         cursor = Cursor(data, self.source, "attribute message")
@@ -271,12 +179,15 @@ class H5Reader:
         sizes = [cursor.u16() for _ in range(3)]
         if version == 3:
             cursor.u8()  # character set of the name
-        padded = [_pad8(size) for size in sizes] if version == 1 else sizes
+        padded = [pad8(size) for size in sizes] if version == 1 else sizes
         name, datatype, dataspace = (cursor.take(size) for size in padded)
         name = name[: sizes[0]].split(b"\0", 1)[0]
         if version > 1 and attribute_flags & 0x03:
             # A shared datatype or dataspace: unreadable here, and only a problem if wanted.
             datatype = dataspace = b""
+        if name in found:
+            # Which copy a loader would read is not defined: the file is not sound.
+            raise FormatError(f"the root group has two attributes named {_text(name)}")
         found[name] = (datatype[: sizes[1]], dataspace[: sizes[2]], data[cursor.pos :])
 
     def _string(self, name: str, datatype: bytes, dataspace: bytes, value: bytes) -> bytes:
@@ -332,7 +243,9 @@ class H5Reader:
         seen = {self.root}
         while stack:
             prefix, address = stack.pop()
-            links = sorted(self._links(self._messages(address)), key=lambda link: link[0])
+            links = sorted(
+                self._links(object_header(self.source, address)), key=lambda link: link[0]
+            )
             for name, kind, target in links:
                 listed += 1
                 if listed > self.max_objects:
@@ -356,17 +269,17 @@ class H5Reader:
         known = self._kinds.get(address)
         if known is not None:
             return known
-        messages = self._messages(address)
+        messages = object_header(self.source, address)
         kinds = {kind for kind, _, _ in messages}
         files: tuple[str, ...] = ()
         if kinds & _GROUP_MESSAGES:
             what = "group"
-        elif _LAYOUT in kinds:
+        elif LAYOUT in kinds:
             what = "dataset"
             for kind, _, data in messages:
-                if kind == _LAYOUT:
-                    _check_layout(data)
-                elif kind == _EXTERNAL_FILES:
+                if kind == LAYOUT:
+                    check_layout(data)
+                elif kind == EXTERNAL_FILES:
                     files += self._external_files(data)
         else:
             what = "other"
@@ -388,11 +301,11 @@ class H5Reader:
             cursor.take(2 * self.source.length_size)  # offset and size in that file
         return tuple(names)
 
-    def _links(self, messages: list[_Message]) -> Iterator[_Link]:
+    def _links(self, messages: list[Message]) -> Iterator[Link]:
         for kind, _, data in messages:
-            if kind == _LINK:
-                yield _link(Cursor(data, self.source, "link message"))
-            elif kind == _LINK_INFO:
+            if kind == LINK:
+                yield link_message(Cursor(data, self.source, "link message"))
+            elif kind == LINK_INFO:
                 cursor = Cursor(data, self.source, "link info message")
                 if cursor.u8() != 0:
                     raise Unsupported("a link info message of an unknown version")
@@ -404,12 +317,12 @@ class H5Reader:
                 heap = FractalHeap(self.source, heap_address)
                 for record in btree2_records(self.source, names, 5):
                     link = heap.object(record[4:])
-                    yield _link(Cursor(link, self.source, "link message"))
-            elif kind == _SYMBOL_TABLE:
+                    yield link_message(Cursor(link, self.source, "link message"))
+            elif kind == SYMBOL_TABLE:
                 cursor = Cursor(data, self.source, "symbol table message")
                 yield from self._symbol_table(cursor.address(), cursor.address())
 
-    def _symbol_table(self, tree: int | None, heap_address: int | None) -> Iterator[_Link]:
+    def _symbol_table(self, tree: int | None, heap_address: int | None) -> Iterator[Link]:
         """The links of an old-style group: a v1 B-tree of symbol table nodes."""
         source = self.source
         heap = LocalHeap(source, heap_address)
@@ -437,7 +350,7 @@ class H5Reader:
                 else:
                     yield from self._symbol_node(child, heap)
 
-    def _symbol_node(self, address: int | None, heap: LocalHeap) -> Iterator[_Link]:
+    def _symbol_node(self, address: int | None, heap: LocalHeap) -> Iterator[Link]:
         source = self.source
         source.tick()
         head = source.cursor(address, 8, "SNOD")
@@ -461,45 +374,6 @@ class H5Reader:
                 raise FormatError("a symbol table entry has no object")
             else:
                 yield name, "hard", target
-
-
-def _link(cursor: Cursor) -> _Link:
-    """A link message: the link's name, kind and target."""
-    if cursor.u8() != 1:
-        raise Unsupported("a link message of an unknown version")
-    flags = cursor.u8()
-    link_type = cursor.u8() if flags & 0x08 else 0
-    if flags & 0x04:
-        cursor.take(8)  # creation order
-    if flags & 0x10:
-        cursor.u8()  # character set of the name
-    name = cursor.take(cursor.uint(1 << (flags & 0x03)))
-    if link_type == 0:
-        target = cursor.address()
-        if target is None:
-            raise FormatError("a hard link has no object")
-        return name, "hard", target
-    if link_type == 1:
-        return name, "soft", cursor.take(cursor.u16())
-    if link_type == 64:
-        value = cursor.take(cursor.u16())
-        if not value or value[0] >> 4:
-            raise Unsupported("an external link of an unknown version")
-        parts = value[1:].split(b"\0")
-        return name, "external", (parts[0], parts[1] if len(parts) > 1 else b"")
-    return name, "other", None
-
-
-def _check_layout(data: bytes) -> None:
-    """Raise :class:`Unsupported` for a virtual dataset, whose data lives in other files."""
-    if len(data) < 3:
-        raise FormatError("a data layout message is truncated")
-    version = data[0]
-    if version > 5 or version == 0:
-        raise Unsupported(f"data layout message version {version}")
-    layout_class = data[2] if version < 3 else data[1]
-    if layout_class == 3:
-        raise Unsupported("a virtual dataset")
 
 
 __all__ = ["H5Link", "H5Reader", "Unsupported"]

@@ -1,180 +1,28 @@
-"""The storage layer of HDF5 files: bounded reads, local and global heaps, fractal heaps and
-version 2 B-trees, as laid out in the HDF5 File Format Specification (version 3.0).
+"""Heaps and indexes of HDF5 files: local and global heaps, fractal heaps and version 2
+B-trees, as laid out in the HDF5 File Format Specification (version 3.0).
 
-Only metadata is read, a few bytes at a time; no structure is trusted before it is checked
-against the file size, and every walk is bounded (see :class:`H5Source`). What is damaged
-raises :class:`FormatError`; what is valid but not read here raises :class:`Unsupported`.
+Objects are read a few bytes at a time, never a whole heap block; every walk is bounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import IO
+from collections.abc import Iterator
 
 from mlwarden.scanners.interface import FormatError, LimitExceeded
-
-#: How many structures (messages, nodes, heap objects...) may be read per listed object before
-#: the reader gives up: enough for any real file, a bound for forged ones.
-WORK_PER_OBJECT = 64
-
-#: The deepest B-tree or fractal heap indirect block nesting accepted; real files stay far below.
-MAX_DEPTH = 64
+from mlwarden.scanners.models.hdf5_file import (
+    MAX_DEPTH,
+    Cursor,
+    H5Source,
+    Unsupported,
+    encoded_size,
+    log2,
+)
 
 #: Local heap data segments up to this size are read once and kept; larger ones are read name
 #: by name, so that memory stays flat.
 LOCAL_HEAP_CACHE = 1 << 20
 
 _B2_PREFIX = 10  # signature, version, type and checksum of every version 2 B-tree node
-
-
-class Unsupported(Exception):
-    """A valid file using a feature this reader does not read."""
-
-
-def encoded_size(value: int) -> int:
-    """Bytes the HDF5 library uses to encode counts up to ``value``."""
-    return (max(value, 1).bit_length() - 1) // 8 + 1
-
-
-def _log2(value: int, what: str) -> int:
-    if value <= 0 or value & (value - 1):
-        raise FormatError(f"{what} is not a power of two: {value}")
-    return value.bit_length() - 1
-
-
-class Cursor:
-    """Little-endian fields read in order from bytes already in memory."""
-
-    __slots__ = ("data", "length_size", "offset_size", "pos", "undefined", "what")
-
-    def __init__(self, data: bytes, source: H5Source, what: str, pos: int = 0) -> None:
-        self.data = data
-        self.pos = pos
-        self.what = what
-        self.offset_size = source.offset_size
-        self.length_size = source.length_size
-        self.undefined = source.undefined
-
-    def take(self, count: int) -> bytes:
-        """The next ``count`` bytes."""
-        end = self.pos + count
-        if count < 0 or end > len(self.data):
-            raise FormatError(f"{self.what} is truncated")
-        chunk = self.data[self.pos : end]
-        self.pos = end
-        return chunk
-
-    def uint(self, width: int) -> int:
-        """An unsigned integer of ``width`` bytes."""
-        return int.from_bytes(self.take(width), "little")
-
-    def u8(self) -> int:
-        """One byte."""
-        if self.pos >= len(self.data):
-            raise FormatError(f"{self.what} is truncated")
-        self.pos += 1
-        return self.data[self.pos - 1]
-
-    def u16(self) -> int:
-        """A 16-bit unsigned integer."""
-        return self.uint(2)
-
-    def u32(self) -> int:
-        """A 32-bit unsigned integer."""
-        return self.uint(4)
-
-    def address(self) -> int | None:
-        """A file address, or None for the undefined address."""
-        value = self.uint(self.offset_size)
-        return None if value == self.undefined else value
-
-    def length(self) -> int:
-        """A length field ("size of lengths" bytes)."""
-        return self.uint(self.length_size)
-
-    def signature(self, expected: bytes) -> None:
-        """Check a four-byte signature."""
-        if self.take(4) != expected:
-            raise FormatError(f"{self.what} has no {expected.decode()} signature")
-
-    def remaining(self) -> int:
-        """Bytes left after the current position."""
-        return len(self.data) - self.pos
-
-
-class H5Source:
-    """Bounded reads at HDF5 addresses (relative to the base address) of one open file.
-
-    Every read is checked against the file size and ``max_bytes``; ``tick`` counts the
-    structures read, checks the time every 1024 and stops a forged file that would make the
-    reader loop far longer than any real one.
-    """
-
-    def __init__(
-        self,
-        stream: IO[bytes],
-        size: int,
-        check_time: Callable[[], None],
-        max_objects: int,
-        max_bytes: int,
-    ) -> None:
-        self.stream = stream
-        self.size = size
-        self.check_time = check_time
-        self.max_objects = max_objects
-        self.max_bytes = max_bytes
-        self.base = 0
-        self.offset_size = 8
-        self.length_size = 8
-        self.undefined = (1 << 64) - 1
-        self._work = 0
-        self._budget = WORK_PER_OBJECT * max_objects + 100_000
-
-    def set_widths(self, base: int, offset_size: int, length_size: int) -> None:
-        """Use the base address and field widths the superblock gives."""
-        for width in (offset_size, length_size):
-            if width not in (2, 4, 8):
-                raise Unsupported(f"{width}-byte addresses or lengths")
-        self.base = base
-        self.offset_size = offset_size
-        self.length_size = length_size
-        self.undefined = (1 << (8 * offset_size)) - 1
-
-    def tick(self) -> None:
-        """Count one structure read; check the time now and then."""
-        self._work += 1
-        if not self._work & 1023:
-            self.check_time()
-            if self._work > self._budget:
-                raise LimitExceeded("h5_objects", "HDF5 metadata is too large to walk")
-
-    def read_absolute(self, position: int, count: int, what: str) -> bytes:
-        """``count`` bytes at a position in the file itself."""
-        if position < 0 or count < 0 or position + count > self.size:
-            raise FormatError(f"{what} lies outside the file")
-        if count > self.max_bytes:
-            raise LimitExceeded("max_metadata_bytes", f"{what} is over the metadata limit")
-        self.stream.seek(position)
-        data = self.stream.read(count)
-        if len(data) != count:
-            raise FormatError(f"{what} is truncated")
-        return data
-
-    def read(self, address: int | None, count: int, what: str) -> bytes:
-        """``count`` bytes at an HDF5 address."""
-        if address is None:
-            raise FormatError(f"{what} has an undefined address")
-        return self.read_absolute(self.base + address, count, what)
-
-    def cursor(self, address: int | None, count: int, what: str) -> Cursor:
-        """A cursor over ``count`` bytes read at an address."""
-        return Cursor(self.read(address, count, what), self, what)
-
-    def fits(self, address: int, count: int) -> int:
-        """``count`` if that many bytes from ``address`` lie in the file; FormatError if not."""
-        if count < 0 or self.base + address + count > self.size:
-            raise FormatError("an HDF5 structure reaches past the end of the file")
-        return count
 
 
 class LocalHeap:
@@ -347,9 +195,9 @@ class FractalHeap:
         self.root_rows = cursor.u16()
         if not 0 < heap_bits <= 64 or self.width == 0 or self.width > 4096:
             raise FormatError("a fractal heap header is inconsistent")
-        self.start_bits = _log2(self.start_block, "a fractal heap starting block size")
-        direct_bits = _log2(max_direct, "a fractal heap maximum direct block size")
-        self.width_bits = _log2(self.width, "a fractal heap table width")
+        self.start_bits = log2(self.start_block, "a fractal heap starting block size")
+        direct_bits = log2(max_direct, "a fractal heap maximum direct block size")
+        self.width_bits = log2(self.width, "a fractal heap table width")
         if direct_bits < self.start_bits or direct_bits > heap_bits:
             raise FormatError("a fractal heap header is inconsistent")
         self.max_direct_rows = direct_bits - self.start_bits + 2
@@ -482,13 +330,4 @@ class FractalHeap:
                         raise LimitExceeded("h5_objects", "fractal heap has too many blocks")
 
 
-__all__ = [
-    "Cursor",
-    "FractalHeap",
-    "H5Source",
-    "LocalHeap",
-    "Unsupported",
-    "btree2_records",
-    "encoded_size",
-    "global_heap_object",
-]
+__all__ = ["FractalHeap", "LocalHeap", "btree2_records", "global_heap_object"]
