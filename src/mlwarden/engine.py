@@ -260,9 +260,55 @@ def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None)
     return dedupe(findings)
 
 
-def _scan_one(job: tuple[str, Path, Limits, dict[str, object]]) -> FileResult:
+Job = tuple[str, Path, Limits, dict[str, object]]
+
+#: Formats whose scanners load sizeable libraries or modules of their own (a template parser,
+#: an HDF5 reader, protobuf walkers), by file-name suffix. Files of one family are handed to
+#: worker processes together, so that, in a scan of many small files, each family's modules
+#: are loaded by one worker rather than by all of them. Only the order of work depends on
+#: names; what a file is scanned as is decided by its content, as everywhere.
+SCHEDULING_FAMILIES = {
+    ".gguf": "gguf",
+    ".keras": "keras",
+    ".h5": "keras",
+    ".hdf5": "keras",
+    ".onnx": "onnx",
+    ".pb": "tensorflow",
+}
+
+#: Most files in one unit of work handed to a worker process.
+MAX_BATCH = 64
+
+
+def _scan_one(job: Job) -> FileResult:
     display, path, limits, options = job
     return scan_file(display, path, limits, options)
+
+
+def _scan_batch(batch: list[Job]) -> list[FileResult]:
+    return [_scan_one(job) for job in batch]
+
+
+def _family(path: Path) -> str:
+    return SCHEDULING_FAMILIES.get(path.suffix.lower(), "")
+
+
+def batches(work: list[Job], jobs: int) -> list[list[int]]:
+    """Units of work for ``jobs`` worker processes, as indexes into ``work``.
+
+    Files of each scheduling family come first, in batches of their own; the other files
+    follow in batches small enough for the workers to share them evenly.
+    """
+    size = max(1, min(MAX_BATCH, -(-len(work) // (jobs * 4))))
+    families: dict[str, list[int]] = {}
+    for index, job in enumerate(work):
+        families.setdefault(_family(job[1]), []).append(index)
+    ordered = sorted(families.items(), key=lambda item: (item[0] == "", item[0]))
+    return [
+        members[start : start + size]
+        for _family_name, members in ordered
+        for start in range(0, len(members), size)
+    ]
 
 
 def scan_paths(
@@ -284,16 +330,23 @@ def scan_paths(
     opts = dict(options or {})
     files = [(d, p) for d, p in iter_files(targets) if not (exclude and exclude(d))]
     jobs = jobs or os.cpu_count() or 1
-    work = [(d, p, limits, opts) for d, p in files]
+    work: list[Job] = [(d, p, limits, opts) for d, p in files]
     results: list[FileResult] = []
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
         from concurrent.futures import ProcessPoolExecutor
 
+        units = batches(work, jobs)
+        done: dict[int, FileResult] = {}
         with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            for result in pool.map(_scan_one, work, chunksize=4):
-                results.append(result)
-                if progress:
-                    progress(len(results), len(work), result.path)
+            for unit, unit_results in zip(
+                units, pool.map(_scan_batch, [[work[i] for i in u] for u in units]), strict=True
+            ):
+                for index, result in zip(unit, unit_results, strict=True):
+                    done[index] = result
+                    if progress:
+                        progress(len(done), len(work), result.path)
+        # Reports list files in the order they were found, however the work was shared.
+        results = [done[index] for index in range(len(work))]
     else:
         for job in work:
             results.append(_scan_one(job))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from mlwarden.findings import Finding, Severity
 from mlwarden.scanners import register
@@ -29,10 +29,14 @@ from mlwarden.scanners.data.freetext import (
     masked_name,
     scan_text_for_pii,
 )
-from mlwarden.scanners.data.tables import ReadStats, read_batches
-from mlwarden.scanners.data.verdicts import ColumnTally, DatasetTally, EntityTally
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
 from mlwarden.sniff import DATA_KINDS, Kind
+
+if TYPE_CHECKING:
+    # Imported where used: most text files met in a scan are no corpus, and a scan should not
+    # pay for the table readers and tallies to learn that.
+    from mlwarden.scanners.data.tables import ReadStats
+    from mlwarden.scanners.data.verdicts import ColumnTally, DatasetTally, EntityTally
 
 #: A dataset gets one more second of scan time for each this many bytes (1 GiB: 512 s more).
 BYTES_PER_EXTRA_SECOND = 2 * 1024 * 1024
@@ -142,6 +146,9 @@ class DatasetScanner(Scanner):
             raise FormatError(f"the Dask cluster could not scan this file: {exc}") from None
 
     def _scan_table(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        from mlwarden.scanners.data.tables import ReadStats, read_batches
+        from mlwarden.scanners.data.verdicts import DatasetTally
+
         context = with_time_for_size(context, artifact.size)
         stats = ReadStats(format=artifact.kind.value)
         tally = DatasetTally()
@@ -227,6 +234,7 @@ class DatasetScanner(Scanner):
 
     def _scan_text(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
         from mlwarden.scanners.data.freetext import text_batches
+        from mlwarden.scanners.data.verdicts import ColumnTally, DatasetTally
 
         # A text file is one free-text column whose cells are its lines.
         column = ColumnTally(name="", free_text=True)
