@@ -15,14 +15,16 @@ import importlib
 import json
 from collections.abc import Iterator
 from types import ModuleType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
-from mlwarden.scanners.models.hdf5 import H5Reader, Unsupported
 from mlwarden.scanners.models.keras_config import analyse_config, looks_like_keras_config
 from mlwarden.sniff import Kind
+
+if TYPE_CHECKING:
+    from mlwarden.scanners.models.hdf5 import Unsupported
 
 #: HDF5 root attributes that hold Keras configs as JSON.
 H5_CONFIG_ATTRIBUTES = ("model_config", "training_config")
@@ -111,6 +113,9 @@ class KerasH5Scanner(Scanner):
     kinds = frozenset({Kind.HDF5})
 
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+        # Imported here: the module also scans JSON configs, which never need the reader.
+        from mlwarden.scanners.models.hdf5 import Unsupported
+
         fmt = "keras-h5" if artifact.container is None else artifact.container
         with artifact.open() as stream:
             if not stream.seekable():
@@ -133,6 +138,8 @@ class KerasH5Scanner(Scanner):
         self, stream: IO[bytes], artifact: Artifact, context: ScanContext, fmt: str
     ) -> list[Finding]:
         """Findings from the file's metadata, read without the HDF5 library."""
+        from mlwarden.scanners.models.hdf5 import H5Reader
+
         reader = H5Reader(
             stream,
             artifact.size,
