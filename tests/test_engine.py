@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import pytest
 
 import mlwarden.scanners as registry
-from mlwarden.engine import iter_files, scan_bytes, scan_file, scan_paths
+from mlwarden.engine import MAX_BATCH, batches, iter_files, scan_bytes, scan_file, scan_paths
 from mlwarden.findings import Finding, Severity
 from mlwarden.rules import get_rule
 from mlwarden.scanners.interface import (
@@ -237,6 +237,32 @@ def test_parallel_scan_equals_serial_scan(tmp_path: Path, use_scanners: Any) -> 
     assert serial.files == 40
     assert len(serial.findings) == 27  # 14 pickles and 13 JSON documents
     assert _summary(parallel) == _summary(serial)
+
+
+def test_work_is_shared_by_family_and_covers_every_file_once() -> None:
+    names = [f"m{i}.{ext}" for i in range(30) for ext in ("pt", "gguf", "keras", "H5", "onnx")]
+    work = [(name, Path(name), Limits(), {}) for name in names]
+    units = batches(work, 2)
+    assert sorted(i for unit in units for i in unit) == list(range(len(work)))
+    families = [{Path(names[i]).suffix.lower().replace(".h5", ".keras") for i in u} for u in units]
+    assert all(len(f) == 1 for f in families)  # one family per unit
+    # Families with modules of their own come first, the rest after them.
+    assert families[-1] == {".pt"} and families[0] != {".pt"}
+    assert max(len(u) for u in units) <= MAX_BATCH
+    assert batches(work[:3], 8) == [[1], [2], [0]]  # gguf, keras, then the rest
+
+
+def test_parallel_scan_reports_files_in_walk_order(tmp_path: Path, use_scanners: Any) -> None:
+    use_scanners(ContentProbe)
+    for i in range(24):
+        ext = ("gguf", "pkl", "onnx")[i % 3]
+        (tmp_path / f"f{i:02d}.{ext}").write_bytes(_pickle_bytes([i]))
+    serial = scan_paths([tmp_path], jobs=1)
+    parallel = scan_paths([tmp_path], jobs=2)
+    assert [f.location.path for f in parallel.findings] == [
+        f.location.path for f in serial.findings
+    ]
+    assert len(serial.findings) == 24
 
 
 def test_progress_is_reported_once_per_file(tmp_path: Path, use_scanners: Any) -> None:
