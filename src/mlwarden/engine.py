@@ -28,6 +28,7 @@ from mlwarden.sniff import (
     Kind,
     sniff,
 )
+from mlwarden.workers import WorkerLost, can_fork, run_forked
 
 #: How far from its end a zip's end-of-central-directory record can be (its comment is at
 #: most 65,535 bytes).
@@ -311,6 +312,65 @@ def batches(work: list[Job], jobs: int) -> list[list[int]]:
     ]
 
 
+def _scan_in_workers(
+    work: list[Job], jobs: int, progress: ProgressCallback | None
+) -> list[FileResult]:
+    """Scan ``work`` in ``jobs`` worker processes; results in the order of ``work``."""
+    done: dict[int, FileResult] = {}
+
+    def record(index: int, result: FileResult) -> None:
+        done[index] = result
+        if progress:
+            progress(len(done), len(work), result.path)
+
+    units = batches(work, jobs)
+    if not can_fork():
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+            unit_jobs = [[work[i] for i in unit] for unit in units]
+            for unit, unit_results in zip(units, pool.map(_scan_batch, unit_jobs), strict=True):
+                for index, result in zip(unit, unit_results, strict=True):
+                    record(index, result)
+    else:
+        alone: list[list[int]] = []  # files of a lost unit, retried one by one
+        for attempt in (units, alone):
+            unit_jobs = [[work[i] for i in unit] for unit in attempt]
+            for number, outcome in run_forked(unit_jobs, _scan_batch, jobs):
+                unit = attempt[number]
+                if isinstance(outcome, list):
+                    for index, result in zip(unit, outcome, strict=True):
+                        record(index, result)
+                elif isinstance(outcome, WorkerLost) and attempt is units and len(unit) > 1:
+                    alone.extend([index] for index in unit)
+                else:
+                    why = outcome.reason if isinstance(outcome, WorkerLost) else outcome.error
+                    for index in unit:
+                        record(index, _lost(work[index], why))
+    # Reports list files in the order they were found, however the work was shared.
+    return [done[index] for index in range(len(work))]
+
+
+def _lost(job: Job, why: str) -> FileResult:
+    """The result for a file whose scan ended its worker process (or failed there)."""
+    display, path = job[0], job[1]
+    result = FileResult(path=display)
+    try:
+        result.size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = _read_head(stream)
+            result.kind = artifact_kinds(head, str(path), result.size, stream)[0]
+    except OSError:
+        pass
+    result.errors.append(ScanError(display, f"internal error: {why}"))
+    def opener() -> IO[bytes]:
+        return path.open("rb")
+
+    artifact = Artifact(path=display, kind=result.kind, size=result.size, opener=opener)
+    result.findings.append(_incomplete_finding(artifact, f"internal error: {why}", "engine"))
+    return result
+
+
 def scan_paths(
     targets: Sequence[str | os.PathLike[str]],
     *,
@@ -333,20 +393,7 @@ def scan_paths(
     work: list[Job] = [(d, p, limits, opts) for d, p in files]
     results: list[FileResult] = []
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        from concurrent.futures import ProcessPoolExecutor
-
-        units = batches(work, jobs)
-        done: dict[int, FileResult] = {}
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            for unit, unit_results in zip(
-                units, pool.map(_scan_batch, [[work[i] for i in u] for u in units]), strict=True
-            ):
-                for index, result in zip(unit, unit_results, strict=True):
-                    done[index] = result
-                    if progress:
-                        progress(len(done), len(work), result.path)
-        # Reports list files in the order they were found, however the work was shared.
-        results = [done[index] for index in range(len(work))]
+        results = _scan_in_workers(work, jobs, progress)
     else:
         for job in work:
             results.append(_scan_one(job))

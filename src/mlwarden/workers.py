@@ -1,0 +1,215 @@
+"""Forked worker processes that share a list of work units through pipes.
+
+The scan of a tree of small files spends much of its time starting up; this pool starts in a
+few milliseconds because it needs nothing beyond :func:`os.fork`, pipes and :mod:`pickle`
+(:mod:`multiprocessing` alone takes longer to import than many scans take to run). Work units
+are known before the workers start, so they are inherited, never sent: the parent only tells
+a worker which unit to run next and reads back its pickled result.
+
+A worker that dies (killed, or crashed in a C library) loses only the unit it was running; it
+is replaced and the caller learns which unit was lost, so it can retry the unit's parts one by
+one and pin the loss on the one that causes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+Unit = TypeVar("Unit")
+Result = TypeVar("Result")
+
+_INDEX_BYTES = 4
+_LENGTH_BYTES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLost:
+    """A unit whose worker ended before returning its result."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFailed:
+    """A unit whose work raised an exception in the worker."""
+
+    error: str
+
+
+def can_fork() -> bool:
+    """Whether this platform forks processes safely enough for :func:`run_forked`."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+@dataclass(slots=True)
+class _Worker(Generic[Unit]):
+    pid: int
+    tasks: int  # write end: unit indexes to the worker
+    results: int  # read end: pickled results from the worker
+    running: int | None = None  # index of the unit in progress
+
+
+def run_forked(
+    units: Sequence[Unit], work: Callable[[Unit], Result], processes: int
+) -> Iterator[tuple[int, Result | WorkerLost | WorkerFailed]]:
+    """Run ``work(unit)`` for every unit in ``processes`` forked workers.
+
+    Yields ``(index, result)`` as units finish, in completion order. Every index is yielded
+    exactly once; its result is a :class:`WorkerLost` if the worker died while running it and
+    a :class:`WorkerFailed` if ``work`` raised. Leaving the iteration early (an exception, a
+    ``KeyboardInterrupt``) ends every worker.
+    """
+    pending = list(range(len(units) - 1, -1, -1))  # popped from the end: first unit first
+    workers: dict[int, _Worker[Unit]] = {}  # by result descriptor
+    finished = False
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        for _ in range(min(processes, len(units))):
+            worker = _start(units, work, list(workers.values()))
+            workers[worker.results] = worker
+            _assign(worker, pending)
+        while any(w.running is not None for w in workers.values()):
+            busy = [fd for fd, w in workers.items() if w.running is not None]
+            ready, _, _ = select.select(busy, [], [])
+            for fd in ready:
+                worker = workers[fd]
+                index = worker.running
+                assert index is not None
+                message = _read_message(fd)
+                if message is None:
+                    reason = _reap(worker)
+                    del workers[fd]
+                    worker.running = None
+                    if pending:
+                        replacement = _start(units, work, list(workers.values()))
+                        workers[replacement.results] = replacement
+                        _assign(replacement, pending)
+                    yield index, WorkerLost(reason)
+                    continue
+                worker.running = None
+                _assign(worker, pending)
+                yield index, pickle.loads(message)
+        finished = True
+    finally:
+        for worker in workers.values():
+            _stop(worker, kill=not finished)
+
+
+def _start(
+    units: Sequence[Unit], work: Callable[[Unit], Result], siblings: list[_Worker[Unit]]
+) -> _Worker[Unit]:
+    task_read, task_write = os.pipe()
+    result_read, result_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: never returns
+        status = 1
+        try:
+            os.close(task_write)
+            os.close(result_read)
+            for sibling in siblings:  # the parent's ends for other workers are not ours
+                os.close(sibling.tasks)
+                os.close(sibling.results)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _serve(units, work, task_read, result_write)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(task_read)
+    os.close(result_write)
+    return _Worker(pid, task_write, result_read)
+
+
+def _serve(
+    units: Sequence[Unit], work: Callable[[Unit], Result], tasks: int, results: int
+) -> None:
+    while True:
+        raw = _read_exactly(tasks, _INDEX_BYTES)
+        if raw is None:
+            return  # the parent has no more work
+        index = int.from_bytes(raw, "little")
+        result: object
+        try:
+            result = work(units[index])
+        except Exception as exc:  # reported as this unit's failure; the worker goes on
+            result = WorkerFailed(f"{type(exc).__name__}: {exc}")
+        try:
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            failed = WorkerFailed(f"the result could not be sent: {type(exc).__name__}: {exc}")
+            data = pickle.dumps(failed)
+        _write_all(results, len(data).to_bytes(_LENGTH_BYTES, "little") + data)
+
+
+def _assign(worker: _Worker[Unit], pending: list[int]) -> None:
+    if pending:
+        worker.running = pending.pop()
+        _write_all(worker.tasks, worker.running.to_bytes(_INDEX_BYTES, "little"))
+    elif worker.tasks >= 0:
+        os.close(worker.tasks)  # end of work: the worker sees end of file and exits
+        worker.tasks = -1
+
+
+def _stop(worker: _Worker[Unit], *, kill: bool) -> None:
+    """Close a worker's pipes and wait for it; ``kill`` it first when work was cut short."""
+    for fd in (worker.tasks, worker.results):
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    try:
+        if kill:
+            os.kill(worker.pid, signal.SIGKILL)
+        os.waitpid(worker.pid, 0)  # otherwise it sees end of file on its tasks and exits
+    except (ChildProcessError, ProcessLookupError):
+        pass
+
+
+def _reap(worker: _Worker[Unit]) -> str:
+    """Wait for a worker whose results pipe ended, and say how it ended."""
+    if worker.tasks >= 0:
+        os.close(worker.tasks)
+        worker.tasks = -1
+    os.close(worker.results)
+    worker.results = -1
+    try:
+        _, status = os.waitpid(worker.pid, 0)
+    except ChildProcessError:
+        return "the worker process ended unexpectedly"
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        return f"the worker process was ended by signal {name}"
+    return f"the worker process exited with status {os.WEXITSTATUS(status)}"
+
+
+def _read_message(fd: int) -> bytes | None:
+    header = _read_exactly(fd, _LENGTH_BYTES)
+    if header is None:
+        return None
+    return _read_exactly(fd, int.from_bytes(header, "little"))
+
+
+def _read_exactly(fd: int, count: int) -> bytes | None:
+    """``count`` bytes from ``fd``; ``None`` if it ends first."""
+    chunks: list[bytes] = []
+    left = count
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
