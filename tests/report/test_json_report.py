@@ -7,6 +7,7 @@ import json
 from mlwarden import __version__
 from mlwarden.findings import Report
 from mlwarden.report import Format, render
+from mlwarden.report.json_report import dumps
 
 FINDING_KEYS = {
     "fingerprint",
@@ -77,3 +78,20 @@ def test_rule_prose_is_one_line_per_paragraph(sample_report: Report) -> None:
     data = json.loads(render(sample_report, "json"))
     for finding in data["findings"]:
         assert "\n " not in finding["remediation"]
+
+
+def test_one_finding_per_line_and_the_same_data_as_plain_json(sample_report: Report) -> None:
+    text = render(sample_report, Format.JSON)
+    data = json.loads(text)
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}"
+    start = lines.index('  "findings": [') + 1
+    finding_lines = lines[start : lines.index("  ],", start)]
+    assert len(finding_lines) == len(data["findings"]) > 1
+    assert [json.loads(line.strip().rstrip(",")) for line in finding_lines] == data["findings"]
+    assert dumps({}) == "{\n}\n"
+    assert json.loads(dumps({"a": [], "b": [1, "é"], "c": {"d": None}})) == {
+        "a": [],
+        "b": [1, "é"],
+        "c": {"d": None},
+    }
