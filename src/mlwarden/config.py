@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +161,8 @@ def holds_config(path: Path, max_bytes: int = 4 * 1024 * 1024) -> bool:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
+    import tomllib  # only when there is TOML to read
+
     try:
         return _tool_section(tomllib.loads(text)) is not None
     except tomllib.TOMLDecodeError:
@@ -197,6 +198,8 @@ def parse_fail_on(text: str) -> Severity | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is TOML to read
+
     try:
         with path.open("rb") as stream:
             return tomllib.load(stream)

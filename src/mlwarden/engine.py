@@ -78,12 +78,33 @@ def iter_files(targets: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str,
             continue
         if not root.is_dir():
             raise FileNotFoundError(f"no such file or directory: {target}")
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-            for name in sorted(filenames):
-                path = Path(dirpath, name)
-                if path.is_file():
-                    yield str(path), path
+        yield from _walk(str(root))
+
+
+def _walk(directory: str) -> Iterator[tuple[str, Path]]:
+    """Files of ``directory``, then of its subdirectories, depth first, each level sorted.
+
+    Directory entries carry their type, so only links are looked up again. Directories that
+    cannot be listed are skipped, as unreadable ones are by ``os.walk``.
+    """
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return
+    subdirectories = []
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    subdirectories.append(entry.path)
+            elif entry.is_file():  # regular files, and links to them
+                path = Path(entry.path)
+                yield str(path), path
+        except OSError:
+            continue
+    for subdirectory in subdirectories:
+        yield from _walk(subdirectory)
 
 
 def scan_artifact(artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
