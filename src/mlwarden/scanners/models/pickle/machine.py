@@ -158,6 +158,10 @@ class PickleProgram:
         from_bytes = int.from_bytes
         # Buffered bytes an opcode needs to take the fast path (never, when it is off).
         fast_needs = _LOOKAHEAD if self.fast else 1 << 62
+        # Opcodes are counted in a local; limits and the clock are looked at when the count
+        # reaches ``check_at`` (the next multiple of TIME_CHECK_EVERY, or the limit).
+        count = self.opcodes
+        check_at = 0
         try:
             buf, i, base = source.window(_LOOKAHEAD)
             end = len(buf)
@@ -166,17 +170,21 @@ class PickleProgram:
                     source.consume_to(i)
                     buf, i, base = source.window(_LOOKAHEAD)
                     end = len(buf)
-                self.opcodes += 1
-                if self.opcodes > limit:
-                    raise LimitExceeded("max_pickle_opcodes", f"more than {limit} pickle opcodes")
-                if self.opcodes % TIME_CHECK_EVERY == 0:
-                    self.check_time()
-                code = buf[i] if i < end else -1
-                floor = marks[-1] if marks else 0
+                count += 1
+                if count >= check_at:
+                    self.opcodes = count
+                    if count > limit:
+                        raise LimitExceeded(
+                            "max_pickle_opcodes", f"more than {limit} pickle opcodes"
+                        )
+                    if count % TIME_CHECK_EVERY == 0:
+                        self.check_time()
+                    check_at = min(limit + 1, (count // TIME_CHECK_EVERY + 1) * TIME_CHECK_EVERY)
                 if end - i >= fast_needs:
                     # --- fast path: arguments and their lengths are in the buffer -------
+                    code = buf[i]
                     if code == 0x71:  # BINPUT
-                        if len(stack) > floor:
+                        if len(stack) > (marks[-1] if marks else 0):
                             memo[buf[i + 1]] = stack[-1]
                             i += 2
                             continue
@@ -187,11 +195,15 @@ class PickleProgram:
                             i += 2
                             continue
                     elif code == 0x94:  # MEMOIZE
-                        if len(stack) > floor:
+                        if len(stack) > (marks[-1] if marks else 0):
                             memo[len(memo)] = stack[-1]
                             i += 1
                             continue
-                    elif code == 0x58 or code == 0x8C:  # BINUNICODE, SHORT_BINUNICODE
+                    elif code == 0x4B:  # BININT1
+                        stack.append(buf[i + 1])
+                        i += 2
+                        continue
+                    elif code == 0x8C or code == 0x58:  # SHORT_BINUNICODE, BINUNICODE
                         if code == 0x8C:
                             start, length = i + 2, buf[i + 1]
                         else:
@@ -205,20 +217,36 @@ class PickleProgram:
                                 stack.append(text)
                                 i = start + length
                                 continue
-                    elif code == 0x4B:  # BININT1
-                        stack.append(buf[i + 1])
-                        i += 2
-                        continue
-                    elif code == 0x4A:  # BININT
-                        stack.append(from_bytes(buf[i + 1 : i + 5], "little", signed=True))
-                        i += 5
-                        continue
-                    elif code == 0x4D:  # BININT2
-                        stack.append(from_bytes(buf[i + 1 : i + 3], "little"))
-                        i += 3
-                        continue
                     elif code == 0x28:  # MARK
                         marks.append(len(stack))
+                        i += 1
+                        continue
+                    elif code == 0x52 or code == 0x81:  # REDUCE, NEWOBJ
+                        if len(stack) - (marks[-1] if marks else 0) >= 2:
+                            call_args = stack.pop()
+                            func = stack.pop()
+                            stack.append(calls.call(self, func, call_args, base + i))
+                            i += 1
+                            continue
+                    elif code == 0x74:  # TUPLE
+                        if marks and len(stack) - marks[-1] <= MAX_ITEMS:
+                            floor = marks.pop()
+                            items = stack[floor:]
+                            del stack[floor:]
+                            stack.append(Container("tuple", items))
+                            i += 1
+                            continue
+                    elif code == 0x85 or code == 0x86 or code == 0x87:  # TUPLE1, 2, 3
+                        count_items = code - 0x84
+                        if len(stack) - (marks[-1] if marks else 0) >= count_items:
+                            items = stack[-count_items:]
+                            del stack[-count_items:]
+                            stack.append(Container("tuple", items))
+                            i += 1
+                            continue
+                    elif code == 0x7D or code == 0x5D or code == 0x29 or code == 0x8F:
+                        # EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, EMPTY_SET
+                        stack.append(Container(_EMPTY_KINDS[code]))
                         i += 1
                         continue
                     elif code == 0x4E:  # NONE
@@ -229,29 +257,9 @@ class PickleProgram:
                         stack.append(code == 0x88)
                         i += 1
                         continue
-                    elif code == 0x7D or code == 0x5D or code == 0x29 or code == 0x8F:
-                        # EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, EMPTY_SET
-                        stack.append(Container(_EMPTY_KINDS[code]))
-                        i += 1
-                        continue
-                    elif code == 0x85 or code == 0x86 or code == 0x87:  # TUPLE1, 2, 3
-                        count = code - 0x84
-                        if len(stack) - floor >= count:
-                            items = stack[-count:]
-                            del stack[-count:]
-                            stack.append(Container("tuple", items))
-                            i += 1
-                            continue
-                    elif code == 0x74:  # TUPLE
-                        if marks and len(stack) - floor <= MAX_ITEMS:
-                            items = stack[floor:]
-                            del stack[floor:]
-                            marks.pop()
-                            stack.append(Container("tuple", items))
-                            i += 1
-                            continue
                     elif code == 0x65 or code == 0x75:  # APPENDS, SETITEMS
-                        if marks and floor > (marks[-2] if len(marks) > 1 else 0):
+                        if marks and marks[-1] > (marks[-2] if len(marks) > 1 else 0):
+                            floor = marks[-1]
                             items = stack[floor:]
                             if code == 0x65 or len(items) % 2 == 0:
                                 del stack[floor:]
@@ -265,7 +273,7 @@ class PickleProgram:
                                 continue
                     elif code == 0x61 or code == 0x73:  # APPEND, SETITEM
                         needed = 2 if code == 0x61 else 3
-                        if len(stack) - floor >= needed:
+                        if len(stack) - (marks[-1] if marks else 0) >= needed:
                             value = stack.pop()
                             if code == 0x73:
                                 value = (stack.pop(), value)
@@ -274,17 +282,18 @@ class PickleProgram:
                                 target.add(value)
                             i += 1
                             continue
+                    elif code == 0x4A:  # BININT
+                        stack.append(from_bytes(buf[i + 1 : i + 5], "little", signed=True))
+                        i += 5
+                        continue
+                    elif code == 0x4D:  # BININT2
+                        stack.append(from_bytes(buf[i + 1 : i + 3], "little"))
+                        i += 3
+                        continue
                     elif code == 0x47:  # BINFLOAT
                         stack.append(_DOUBLE.unpack_from(buf, i + 1)[0])
                         i += 9
                         continue
-                    elif code == 0x52 or code == 0x81:  # REDUCE, NEWOBJ
-                        if len(stack) - floor >= 2:
-                            call_args = stack.pop()
-                            func = stack.pop()
-                            stack.append(calls.call(self, func, call_args, base + i))
-                            i += 1
-                            continue
                     elif code == 0x43 or code == 0x55:  # SHORT_BINBYTES, SHORT_BINSTRING
                         length = buf[i + 1]
                         if i + 2 + length <= end:
@@ -296,7 +305,7 @@ class PickleProgram:
                         i += 9
                         continue
                     elif code == 0x72:  # LONG_BINPUT
-                        if len(stack) > floor:
+                        if len(stack) > (marks[-1] if marks else 0):
                             memo[from_bytes(buf[i + 1 : i + 5], "little")] = stack[-1]
                             i += 5
                             continue
@@ -307,14 +316,17 @@ class PickleProgram:
                             i += 5
                             continue
                 # --- exact path ---------------------------------------------------------
+                self.opcodes = count
                 source.consume_to(i)
                 op = read_op(source)
                 if op.name == "STOP":
                     return self._pop(op)
                 self._step(op, source)
+                count = self.opcodes  # a nested pickle (joblib object arrays) counts too
                 buf, i, base = source.window(_LOOKAHEAD)
                 end = len(buf)
         finally:
+            self.opcodes = max(self.opcodes, count)
             self._stack, self._marks, self._memo = saved
 
     def _step(self, op: Op, source: ByteSource) -> None:
