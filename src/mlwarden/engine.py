@@ -301,6 +301,12 @@ SCHEDULING_FAMILIES = {
 #: Most files in one unit of work handed to a worker process.
 MAX_BATCH = 64
 
+#: Files whose heads are read, before workers start, to learn which scanners most files need.
+PRELOAD_SAMPLE = 64
+
+#: Kinds of containers whose members are, most often, pickles, text and JSON documents.
+_CONTAINER_KINDS = frozenset({Kind.ZIP, Kind.TAR, Kind.COMPRESSED})
+
 
 def _scan_one(job: Job) -> FileResult:
     display, path, limits, options = job
@@ -354,6 +360,7 @@ def _scan_in_workers(
                 for index, result in zip(unit, unit_results, strict=True):
                     record(index, result)
     else:
+        preload_scanners(work)
         alone: list[list[int]] = []  # files of a lost unit, retried one by one
         for attempt in (units, alone):
             unit_jobs = [[work[i] for i in unit] for unit in attempt]
@@ -372,6 +379,32 @@ def _scan_in_workers(
     return [done[index] for index in range(len(work))]
 
 
+def preload_scanners(work: list[Job]) -> None:
+    """Load, before workers are forked, the scanner modules that most of ``work`` needs.
+
+    Modules loaded here are shared by every forked worker instead of being loaded by each of
+    them. Kinds are sniffed from the heads of up to :data:`PRELOAD_SAMPLE` files spread over
+    the work; files of a scheduling family are left out, since one worker scans those.
+    """
+    common = [job for job in work if not _family(job[1])]
+    step = max(1, len(common) // PRELOAD_SAMPLE)
+    kinds: set[Kind] = set()
+    for _display, path, _limits, _options in common[::step][:PRELOAD_SAMPLE]:
+        try:
+            with path.open("rb") as stream:
+                kinds.add(sniff(_read_head(stream), str(path)))
+        except OSError:
+            continue
+    if kinds & _CONTAINER_KINDS:
+        kinds |= {Kind.PICKLE, Kind.TEXT, Kind.JSON}
+    for kind in kinds:
+        scanners_for(kind)
+    if kinds - {Kind.UNKNOWN}:
+        from mlwarden.rules import get_rule
+
+        get_rule("MW001")  # loads the rule catalogue, which every finding names a rule of
+
+
 def _lost(job: Job, why: str) -> FileResult:
     """The result for a file whose scan ended its worker process (or failed there)."""
     display, path = job[0], job[1]
@@ -384,6 +417,7 @@ def _lost(job: Job, why: str) -> FileResult:
     except OSError:
         pass
     result.errors.append(ScanError(display, f"internal error: {why}"))
+
     def opener() -> IO[bytes]:
         return path.open("rb")
 
