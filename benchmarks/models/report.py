@@ -104,8 +104,9 @@ def corpus_section(results: dict[str, Any], lines: list[str]) -> dict[str, str]:
         "",
         "Each tool scans the corpus directory in one invocation, as users run it (fickling has",
         "no directory mode: one process per file, times summed). Tools whose run takes under a",
-        "minute are timed over several rounds, taking turns, and the median is shown (runs:",
-        "every time measured); verdicts come from the first run.",
+        "minute are then timed over several more rounds, taking turns, with nothing else polling",
+        "the machine; the median of those is shown (runs: each of them). Verdicts and peak",
+        "memory come from the first run.",
         "",
         "| tool | wall s | runs | peak MB | caught (of "
         f"{n_bad}) | missed | benign flagged | errors (mal/benign) | mlwarden time / tool time |",
