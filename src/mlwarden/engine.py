@@ -324,19 +324,25 @@ def _family(path: Path) -> str:
 def batches(work: list[Job], jobs: int) -> list[list[int]]:
     """Units of work for ``jobs`` worker processes, as indexes into ``work``.
 
-    Files of each scheduling family come first, in batches of their own; the other files
-    follow in batches small enough for the workers to share them evenly.
+    Files of each scheduling family come first, in units of their own. The other files follow
+    in units that shrink as the work runs out (each about a ``2 * jobs``-th of what is left),
+    so that workers start with few hand-overs and still finish close together.
     """
     size = max(1, min(MAX_BATCH, -(-len(work) // (jobs * 4))))
     families: dict[str, list[int]] = {}
     for index, job in enumerate(work):
         families.setdefault(_family(job[1]), []).append(index)
-    ordered = sorted(families.items(), key=lambda item: (item[0] == "", item[0]))
-    return [
-        members[start : start + size]
-        for _family_name, members in ordered
-        for start in range(0, len(members), size)
-    ]
+    units: list[list[int]] = []
+    for family, members in sorted(families.items(), key=lambda item: (item[0] == "", item[0])):
+        if family:
+            units.extend(members[start : start + size] for start in range(0, len(members), size))
+            continue
+        start = 0
+        while start < len(members):
+            step = max(1, min(MAX_BATCH, (len(members) - start) // (jobs * 2)))
+            units.append(members[start : start + step])
+            start += step
+    return units
 
 
 def _scan_in_workers(
