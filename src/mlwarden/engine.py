@@ -292,11 +292,15 @@ Job = tuple[str, Path, Limits, dict[str, object]]
 SCHEDULING_FAMILIES = {
     ".gguf": "gguf",
     ".keras": "keras",
-    ".h5": "keras",
-    ".hdf5": "keras",
+    ".h5": "hdf5",
+    ".hdf5": "hdf5",
     ".onnx": "onnx",
     ".pb": "tensorflow",
 }
+
+#: Families whose scanners need none of the archive, pickle and text scanners that most
+#: scans load: their files can start in a worker before those are loaded.
+EARLY_FAMILIES = frozenset({"gguf", "hdf5", "onnx", "tensorflow"})
 
 #: Most files in one unit of work handed to a worker process.
 MAX_BATCH = 64
@@ -324,7 +328,8 @@ def _family(path: Path) -> str:
 def batches(work: list[Job], jobs: int) -> list[list[int]]:
     """Units of work for ``jobs`` worker processes, as indexes into ``work``.
 
-    Files of each scheduling family come first, in units of their own. The other files follow
+    Files of each scheduling family come first, in units of their own (the early families
+    first of all, see :func:`early_units`). The other files follow
     in units that shrink as the work runs out (each about a ``2 * jobs``-th of what is left),
     so that workers start with few hand-overs and still finish close together.
     """
@@ -333,7 +338,8 @@ def batches(work: list[Job], jobs: int) -> list[list[int]]:
     for index, job in enumerate(work):
         families.setdefault(_family(job[1]), []).append(index)
     units: list[list[int]] = []
-    for family, members in sorted(families.items(), key=lambda item: (item[0] == "", item[0])):
+    order = sorted(families.items(), key=lambda f: (f[0] not in EARLY_FAMILIES, f[0] == "", f[0]))
+    for family, members in order:
         if family:
             units.extend(members[start : start + size] for start in range(0, len(members), size))
             continue
@@ -366,11 +372,17 @@ def _scan_in_workers(
                 for index, result in zip(unit, unit_results, strict=True):
                     record(index, result)
     else:
-        preload_scanners(work)
         alone: list[list[int]] = []  # files of a lost unit, retried one by one
         for attempt in (units, alone):
             unit_jobs = [[work[i] for i in unit] for unit in attempt]
-            for number, outcome in run_forked(unit_jobs, _scan_batch, jobs):
+            outcomes = run_forked(
+                unit_jobs,
+                _scan_batch,
+                jobs,
+                early=early_units(work, attempt),
+                prepare=(lambda: preload_scanners(work)) if attempt is units else None,
+            )
+            for number, outcome in outcomes:
                 unit = attempt[number]
                 if isinstance(outcome, list):
                     for index, result in zip(unit, outcome, strict=True):
@@ -383,6 +395,16 @@ def _scan_in_workers(
                         record(index, _lost(work[index], why))
     # Reports list files in the order they were found, however the work was shared.
     return [done[index] for index in range(len(work))]
+
+
+def early_units(work: list[Job], units: list[list[int]]) -> int:
+    """How many of the first units hold files of the early families only."""
+    count = 0
+    for unit in units:
+        if not all(_family(work[i][1]) in EARLY_FAMILIES for i in unit):
+            break
+        count += 1
+    return count
 
 
 def preload_scanners(work: list[Job]) -> None:

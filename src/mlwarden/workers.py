@@ -19,8 +19,9 @@ import pickle
 import select
 import signal
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 Unit = TypeVar("Unit")
@@ -54,11 +55,17 @@ class _Worker(Generic[Unit]):
     pid: int
     tasks: int  # write end: unit indexes to the worker
     results: int  # read end: pickled results from the worker
-    running: int | None = None  # index of the unit in progress
+    queued: deque[int] = field(default_factory=deque)  # sent, result not back yet, in order
+    early: bool = False  # forked before ``prepare`` ran
 
 
 def run_forked(
-    units: Sequence[Unit], work: Callable[[Unit], Result], processes: int
+    units: Sequence[Unit],
+    work: Callable[[Unit], Result],
+    processes: int,
+    *,
+    early: int = 0,
+    prepare: Callable[[], None] | None = None,
 ) -> Iterator[tuple[int, Result | WorkerLost | WorkerFailed]]:
     """Run ``work(unit)`` for every unit in ``processes`` forked workers.
 
@@ -66,37 +73,57 @@ def run_forked(
     exactly once; its result is a :class:`WorkerLost` if the worker died while running it and
     a :class:`WorkerFailed` if ``work`` raised. Leaving the iteration early (an exception, a
     ``KeyboardInterrupt``) ends every worker.
+
+    ``prepare`` runs in this process before the workers that share its effects (loaded
+    modules) are forked. The first ``early`` units need none of that: one worker is forked
+    for them at once and runs them while ``prepare`` runs here, then makes way for a worker
+    forked after it.
     """
-    pending = list(range(len(units) - 1, -1, -1))  # popped from the end: first unit first
+    pending = deque(range(len(units)))
     workers: dict[int, _Worker[Unit]] = {}  # by result descriptor
     finished = False
     sys.stdout.flush()
     sys.stderr.flush()
+
+    def start(*, before_prepare: bool = False) -> _Worker[Unit]:
+        worker = _start(units, work, list(workers.values()))
+        worker.early = before_prepare
+        workers[worker.results] = worker
+        return worker
+
     try:
-        for _ in range(min(processes, len(units))):
-            worker = _start(units, work, list(workers.values()))
-            workers[worker.results] = worker
-            _assign(worker, pending)
-        while any(w.running is not None for w in workers.values()):
-            busy = [fd for fd, w in workers.items() if w.running is not None]
+        if early and prepare is not None and processes > 1 and len(units) > early:
+            first = start(before_prepare=True)
+            for _ in range(early):  # all at once: this process is busy preparing meanwhile
+                _send(first, pending.popleft())
+        if prepare is not None:
+            prepare()
+        while pending and len(workers) < processes:
+            _send(start(), pending.popleft())
+        while any(w.queued for w in workers.values()):
+            busy = [fd for fd, w in workers.items() if w.queued]
             ready, _, _ = select.select(busy, [], [])
             for fd in ready:
                 worker = workers[fd]
-                index = worker.running
-                assert index is not None
+                index = worker.queued.popleft()
                 message = _read_message(fd)
                 if message is None:
                     reason = _reap(worker)
                     del workers[fd]
-                    worker.running = None
+                    pending.extendleft(reversed(worker.queued))  # sent, never started
+                    worker.queued.clear()
                     if pending:
-                        replacement = _start(units, work, list(workers.values()))
-                        workers[replacement.results] = replacement
-                        _assign(replacement, pending)
+                        _send(start(), pending.popleft())
                     yield index, WorkerLost(reason)
                     continue
-                worker.running = None
-                _assign(worker, pending)
+                if not worker.queued:
+                    if pending and not worker.early:
+                        _send(worker, pending.popleft())
+                    else:
+                        _finish(worker)
+                        if worker.early and pending:
+                            # Forked before ``prepare``: a worker forked now shares its effects.
+                            _send(start(), pending.popleft())
                 yield index, pickle.loads(message)
         finished = True
     finally:
@@ -116,8 +143,9 @@ def _start(
             os.close(task_write)
             os.close(result_read)
             for sibling in siblings:  # the parent's ends for other workers are not ours
-                os.close(sibling.tasks)
-                os.close(sibling.results)
+                for fd in (sibling.tasks, sibling.results):
+                    if fd >= 0:
+                        os.close(fd)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             _serve(units, work, task_read, result_write)
             status = 0
@@ -149,12 +177,15 @@ def _serve(
         _write_all(results, len(data).to_bytes(_LENGTH_BYTES, "little") + data)
 
 
-def _assign(worker: _Worker[Unit], pending: list[int]) -> None:
-    if pending:
-        worker.running = pending.pop()
-        _write_all(worker.tasks, worker.running.to_bytes(_INDEX_BYTES, "little"))
-    elif worker.tasks >= 0:
-        os.close(worker.tasks)  # end of work: the worker sees end of file and exits
+def _send(worker: _Worker[Unit], index: int) -> None:
+    worker.queued.append(index)
+    _write_all(worker.tasks, index.to_bytes(_INDEX_BYTES, "little"))
+
+
+def _finish(worker: _Worker[Unit]) -> None:
+    """No more work for this worker: it sees end of file on its tasks and exits."""
+    if worker.tasks >= 0:
+        os.close(worker.tasks)
         worker.tasks = -1
 
 
