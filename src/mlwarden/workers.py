@@ -156,9 +156,7 @@ def _start(
     return _Worker(pid, task_write, result_read)
 
 
-def _serve(
-    units: Sequence[Unit], work: Callable[[Unit], Result], tasks: int, results: int
-) -> None:
+def _serve(units: Sequence[Unit], work: Callable[[Unit], Result], tasks: int, results: int) -> None:
     while True:
         raw = _read_exactly(tasks, _INDEX_BYTES)
         if raw is None:
