@@ -282,6 +282,43 @@ class PickleProgram:
                                 target.add(value)
                             i += 1
                             continue
+                    elif code == 0x62:  # BUILD
+                        if len(stack) - (marks[-1] if marks else 0) >= 2:
+                            state = stack.pop()
+                            target = stack[-1]
+                            calls.build(self, target, state, base + i)
+                            i += 1
+                            if isinstance(target, Obj) and self.on_build is not None:
+                                # The hook reads from the source (joblib array bytes).
+                                self.opcodes = count
+                                source.consume_to(i)
+                                self.on_build(self, source, target)
+                                count = self.opcodes
+                                buf, i, base = source.window(_LOOKAHEAD)
+                                end = len(buf)
+                            continue
+                    elif code == 0x93:  # STACK_GLOBAL
+                        if len(stack) - (marks[-1] if marks else 0) >= 2:
+                            module, qualname = stack[-2], stack[-1]
+                            if isinstance(module, str) and isinstance(qualname, str):
+                                del stack[-2:]
+                                ref = self.import_global(module, qualname, base + i, "STACK_GLOBAL")
+                                stack.append(ref)
+                                i += 1
+                                continue
+                    elif code == 0x51:  # BINPERSID
+                        if len(stack) > (marks[-1] if marks else 0):
+                            stack.append(Persistent(stack.pop()))
+                            i += 1
+                            continue
+                    elif code == 0x80:  # PROTO
+                        self.protocols.append(buf[i + 1])
+                        i += 2
+                        continue
+                    elif code == 0x2E:  # STOP
+                        if len(stack) > (marks[-1] if marks else 0):
+                            source.consume_to(i + 1)
+                            return stack.pop()
                     elif code == 0x4A:  # BININT
                         stack.append(from_bytes(buf[i + 1 : i + 5], "little", signed=True))
                         i += 5

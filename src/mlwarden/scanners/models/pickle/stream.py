@@ -79,7 +79,8 @@ class ByteSource:
 
     def read(self, count: int) -> bytes:
         """Exactly ``count`` bytes; :class:`FormatError` if the stream ends first."""
-        self._fill(count)
+        if len(self._buffer) - self._index < count:
+            self._fill(count)
         data = self._buffer[self._index : self._index + count]
         if len(data) < count:
             raise FormatError(f"pickle truncated at offset {self._position + len(data)}")
@@ -136,7 +137,8 @@ class ByteSource:
         and the artifact offset of the buffer's first byte. Bytes read from the buffer
         directly are consumed with :meth:`consume_to`.
         """
-        self._fill(wanted)
+        if len(self._buffer) - self._index < wanted:
+            self._fill(wanted)
         return self._buffer, self._index, self._position - self._index
 
     def consume_to(self, index: int) -> None:
