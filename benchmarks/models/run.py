@@ -274,7 +274,7 @@ def main() -> int:
         results_path.write_text(json.dumps(results, indent=1))
     if "corpus" in cases and args.repeat > 1:
         print("corpus timing, tools taking turns:", flush=True)
-        time_corpus(chosen, results, max(args.repeat, 5))
+        time_corpus(chosen, results, max(args.repeat, 9))
         results_path.write_text(json.dumps(results, indent=1))
     markers = sorted(p.name for p in WORK.glob(payloads.MARKER_PREFIX + "*"))
     results["payload_markers_found"] = markers
