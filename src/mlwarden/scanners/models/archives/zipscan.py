@@ -9,6 +9,7 @@ archive; large storages are left unread.
 
 from __future__ import annotations
 
+import io
 import lzma
 import struct
 import zlib
@@ -81,6 +82,20 @@ class MemberOpener:
             self.size = entry.compressed_size
         elif not entry.in_directory and entry.flags & FLAG_DESCRIPTOR:
             self.size = None
+        #: The whole member, once read, when it is small and stored: every scanner of it, and
+        #: its CRC check, then read these bytes instead of the archive again.
+        self.cached: bytes | None = None
+
+    def cache_if_small(self) -> bytes | None:
+        """Read a small stored member whole and keep it; ``None`` for any other member."""
+        if self.entry.method != 0 or self.size is None or self.size > SMALL_MEMBER_BYTES:
+            return None
+        if self.cached is None:
+            data = self.raw().read(self.size)
+            if data is None or len(data) != self.size:
+                return None  # short: the streams report it as they always do
+            self.cached = data
+        return self.cached
 
     def raw(self) -> ByteWindow | InflatingReader:
         entry = self.entry
@@ -105,10 +120,14 @@ class MemberOpener:
         )
 
     def __call__(self) -> IO[bytes]:
+        if self.cached is not None:
+            return io.BytesIO(self.cached)
         return buffered(self.raw())
 
     def verify(self, context: ScanContext) -> tuple[int, int, bool]:
         """Read the member to its end: (CRC-32, bytes, whether data went past its size)."""
+        if self.cached is not None:
+            return zlib.crc32(self.cached), len(self.cached), False
         raw = self.raw()
         crc, total = 0, 0
         buffer = bytearray(256 * 1024)
@@ -282,8 +301,12 @@ class _MemberWalk:
             )
             raise _StopWalk
         try:
-            with opener() as stream:
-                head = stream.read(HEAD_BYTES)
+            cached = None if is_storage(entry.name, self.fmt) else opener.cache_if_small()
+            if cached is not None:
+                head = cached[:HEAD_BYTES]
+            else:
+                with opener() as stream:
+                    head = stream.read(HEAD_BYTES)
         except LimitExceeded as exc:
             yield self._finding(label, "MW129", str(exc), limit=exc.limit)
             return
@@ -310,6 +333,7 @@ class _MemberWalk:
         )
         yield from self.context.scan_nested(nested)
         yield from self._verify(entry, label, opener, kind, container)
+        opener.cached = None  # done with this member: memory stays bounded by one member
 
     def _torchscript_code(self, label: str, opener: MemberOpener) -> Iterator[Finding]:
         with opener() as stream:
