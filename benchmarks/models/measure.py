@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -78,15 +80,20 @@ def run_measured(
             argv, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
         watched = psutil.Process(proc.pid)
+        # A thread waits for the exit, so the end time is exact and not rounded up to the
+        # polling interval of the memory readings below.
+        ended: dict[str, Any] = {}
+        exited = threading.Event()
+
+        def wait_for_exit() -> None:
+            _, wait_status, usage = os.wait4(proc.pid, 0)
+            ended.update(status=wait_status, usage=usage, at=time.perf_counter())
+            exited.set()
+
+        threading.Thread(target=wait_for_exit, daemon=True).start()
         peak = 0
-        status: int | None = None
-        rusage = None
         killed: str | None = None
-        while True:
-            pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid == proc.pid:
-                status, rusage = wait_status, usage
-                break
+        while not exited.wait(POLL_SECONDS):
             peak = max(peak, _tree_rss(watched, include_root=not wrapped))
             if time.perf_counter() - started > timeout_s:
                 killed = "time"
@@ -94,11 +101,11 @@ def run_measured(
                 killed = "memory"
             if killed:
                 os.killpg(proc.pid, signal.SIGKILL)
-                _, wait_status, usage = os.wait4(proc.pid, 0)
-                rusage = usage
+                exited.wait()
                 break
-            time.sleep(POLL_SECONDS)
-        wall = time.perf_counter() - started
+        status: int | None = None if killed else ended["status"]
+        rusage = ended["usage"]
+        wall = ended["at"] - started
     proc.returncode = -1  # reaped above with wait4; keep Popen from waiting again
     maxrss = 0
     if wrapped and killed is None:
