@@ -14,6 +14,7 @@ one and pin the loss on the one that causes it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -84,6 +85,9 @@ def run_forked(
     finished = False
     sys.stdout.flush()
     sys.stderr.flush()
+    # Objects that exist now are left out of garbage collections in the workers: collecting
+    # would write to every one of them, and each write copies a memory page into the worker.
+    gc.freeze()
 
     def start(*, before_prepare: bool = False) -> _Worker[Unit]:
         worker = _start(units, work, list(workers.values()))
@@ -129,6 +133,7 @@ def run_forked(
     finally:
         for worker in workers.values():
             _stop(worker, kill=not finished)
+        gc.unfreeze()
 
 
 def _start(
