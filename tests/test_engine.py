@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import pytest
 
 import mlwarden.scanners as registry
-from mlwarden.engine import MAX_BATCH, batches, iter_files, scan_bytes, scan_file, scan_paths
+from mlwarden.engine import iter_files, scan_bytes, scan_file, scan_paths
 from mlwarden.findings import Finding, Severity
 from mlwarden.rules import get_rule
 from mlwarden.scanners.interface import (
@@ -28,6 +28,7 @@ from mlwarden.scanners.interface import (
     ScanContext,
     Scanner,
 )
+from mlwarden.sharing import MAX_BATCH, batches
 from mlwarden.sniff import Kind
 
 

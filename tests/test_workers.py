@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 import psutil
 import pytest
 
-import mlwarden.engine as engine
 import mlwarden.scanners as registry
+import mlwarden.sharing as sharing
 from mlwarden.engine import scan_paths
 from mlwarden.findings import Finding, Severity
 from mlwarden.scanners.interface import Artifact, ScanContext, Scanner
@@ -105,7 +105,7 @@ def test_the_process_pool_elsewhere_gives_the_same_report(
     for i in range(20):
         (tmp_path / f"n{i:02d}.npy").write_bytes(b"\x93NUMPY\x01\x00" + bytes(10))
     forked = scan_paths([tmp_path], jobs=2)
-    monkeypatch.setattr(engine, "can_fork", lambda: False)
+    monkeypatch.setattr(sharing, "can_fork", lambda: False)
     pooled = scan_paths([tmp_path], jobs=2)
     assert [f.to_dict() for f in pooled.findings] == [f.to_dict() for f in forked.findings]
     assert pooled.files == forked.files == 20

@@ -28,7 +28,6 @@ from mlwarden.sniff import (
     Kind,
     sniff,
 )
-from mlwarden.workers import WorkerLost, can_fork, run_forked
 
 #: How far from its end a zip's end-of-central-directory record can be (its comment is at
 #: most 65,535 bytes).
@@ -284,158 +283,18 @@ def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None)
 
 Job = tuple[str, Path, Limits, dict[str, object]]
 
-#: Formats whose scanners load sizeable libraries or modules of their own (a template parser,
-#: an HDF5 reader, protobuf walkers), by file-name suffix. Files of one family are handed to
-#: worker processes together, so that, in a scan of many small files, each family's modules
-#: are loaded by one worker rather than by all of them. Only the order of work depends on
-#: names; what a file is scanned as is decided by its content, as everywhere.
-SCHEDULING_FAMILIES = {
-    ".gguf": "gguf",
-    ".keras": "keras",
-    ".h5": "hdf5",
-    ".hdf5": "hdf5",
-    ".onnx": "onnx",
-    ".pb": "tensorflow",
-}
 
-#: Families whose scanners need none of the archive, pickle and text scanners that most
-#: scans load: their files can start in a worker before those are loaded.
-EARLY_FAMILIES = frozenset({"gguf", "hdf5", "onnx", "tensorflow"})
-
-#: Most files in one unit of work handed to a worker process.
-MAX_BATCH = 64
-
-#: Files whose heads are read, before workers start, to learn which scanners most files need.
-PRELOAD_SAMPLE = 64
-
-#: Kinds of containers whose members are, most often, pickles, text and JSON documents.
-_CONTAINER_KINDS = frozenset({Kind.ZIP, Kind.TAR, Kind.COMPRESSED})
-
-
-def _scan_one(job: Job) -> FileResult:
+def scan_job(job: Job) -> FileResult:
+    """Scan one file of a scan: ``(display path, path, limits, options)``."""
     display, path, limits, options = job
     return scan_file(display, path, limits, options)
 
 
-def _scan_batch(batch: list[Job]) -> list[FileResult]:
-    return [_scan_one(job) for job in batch]
+def failed_result(display: str, path: Path, why: str) -> FileResult:
+    """The result for a file whose scan did not complete (its worker process ended).
 
-
-def _family(path: Path) -> str:
-    return SCHEDULING_FAMILIES.get(path.suffix.lower(), "")
-
-
-def batches(work: list[Job], jobs: int) -> list[list[int]]:
-    """Units of work for ``jobs`` worker processes, as indexes into ``work``.
-
-    Files of each scheduling family come first, in units of their own (the early families
-    first of all, see :func:`early_units`). The other files follow
-    in units that shrink as the work runs out (each about a ``2 * jobs``-th of what is left),
-    so that workers start with few hand-overs and still finish close together.
+    It fails closed: an error entry, and MW002 at the severity of the file's kind.
     """
-    size = max(1, min(MAX_BATCH, -(-len(work) // (jobs * 4))))
-    families: dict[str, list[int]] = {}
-    for index, job in enumerate(work):
-        families.setdefault(_family(job[1]), []).append(index)
-    units: list[list[int]] = []
-    order = sorted(families.items(), key=lambda f: (f[0] not in EARLY_FAMILIES, f[0] == "", f[0]))
-    for family, members in order:
-        if family:
-            units.extend(members[start : start + size] for start in range(0, len(members), size))
-            continue
-        start = 0
-        while start < len(members):
-            step = max(1, min(MAX_BATCH, (len(members) - start) // (jobs * 2)))
-            units.append(members[start : start + step])
-            start += step
-    return units
-
-
-def _scan_in_workers(
-    work: list[Job], jobs: int, progress: ProgressCallback | None
-) -> list[FileResult]:
-    """Scan ``work`` in ``jobs`` worker processes; results in the order of ``work``."""
-    done: dict[int, FileResult] = {}
-
-    def record(index: int, result: FileResult) -> None:
-        done[index] = result
-        if progress:
-            progress(len(done), len(work), result.path)
-
-    units = batches(work, jobs)
-    if not can_fork():
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            unit_jobs = [[work[i] for i in unit] for unit in units]
-            for unit, unit_results in zip(units, pool.map(_scan_batch, unit_jobs), strict=True):
-                for index, result in zip(unit, unit_results, strict=True):
-                    record(index, result)
-    else:
-        alone: list[list[int]] = []  # files of a lost unit, retried one by one
-        for attempt in (units, alone):
-            unit_jobs = [[work[i] for i in unit] for unit in attempt]
-            outcomes = run_forked(
-                unit_jobs,
-                _scan_batch,
-                jobs,
-                early=early_units(work, attempt),
-                prepare=(lambda: preload_scanners(work)) if attempt is units else None,
-            )
-            for number, outcome in outcomes:
-                unit = attempt[number]
-                if isinstance(outcome, list):
-                    for index, result in zip(unit, outcome, strict=True):
-                        record(index, result)
-                elif isinstance(outcome, WorkerLost) and attempt is units and len(unit) > 1:
-                    alone.extend([index] for index in unit)
-                else:
-                    why = outcome.reason if isinstance(outcome, WorkerLost) else outcome.error
-                    for index in unit:
-                        record(index, _lost(work[index], why))
-    # Reports list files in the order they were found, however the work was shared.
-    return [done[index] for index in range(len(work))]
-
-
-def early_units(work: list[Job], units: list[list[int]]) -> int:
-    """How many of the first units hold files of the early families only."""
-    count = 0
-    for unit in units:
-        if not all(_family(work[i][1]) in EARLY_FAMILIES for i in unit):
-            break
-        count += 1
-    return count
-
-
-def preload_scanners(work: list[Job]) -> None:
-    """Load, before workers are forked, the scanner modules that most of ``work`` needs.
-
-    Modules loaded here are shared by every forked worker instead of being loaded by each of
-    them. Kinds are sniffed from the heads of up to :data:`PRELOAD_SAMPLE` files spread over
-    the work; files of a scheduling family are left out, since one worker scans those.
-    """
-    common = [job for job in work if not _family(job[1])]
-    step = max(1, len(common) // PRELOAD_SAMPLE)
-    kinds: set[Kind] = set()
-    for _display, path, _limits, _options in common[::step][:PRELOAD_SAMPLE]:
-        try:
-            with path.open("rb") as stream:
-                kinds.add(sniff(_read_head(stream), str(path)))
-        except OSError:
-            continue
-    if kinds & _CONTAINER_KINDS:
-        kinds |= {Kind.PICKLE, Kind.TEXT, Kind.JSON}
-    for kind in kinds:
-        scanners_for(kind)
-    if kinds - {Kind.UNKNOWN}:
-        from mlwarden.rules import get_rule
-
-        get_rule("MW001")  # loads the rule catalogue, which every finding names a rule of
-
-
-def _lost(job: Job, why: str) -> FileResult:
-    """The result for a file whose scan ended its worker process (or failed there)."""
-    display, path = job[0], job[1]
     result = FileResult(path=display)
     try:
         result.size = path.stat().st_size
@@ -476,10 +335,12 @@ def scan_paths(
     work: list[Job] = [(d, p, limits, opts) for d, p in files]
     results: list[FileResult] = []
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        results = _scan_in_workers(work, jobs, progress)
+        from mlwarden.sharing import scan_in_workers
+
+        results = scan_in_workers(work, jobs, progress)
     else:
         for job in work:
-            results.append(_scan_one(job))
+            results.append(scan_job(job))
             if progress:
                 progress(len(results), len(work), job[0])
     # A file reached twice (a requirements file included by another and also found in the
