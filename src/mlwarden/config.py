@@ -11,16 +11,19 @@ ignored setting; a bad value says which key and what was expected.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwarden.findings import Severity
 from mlwarden.scanners.interface import Limits
+
+if TYPE_CHECKING:
+    # Dates are read only from configurations with suppressions: loaded where they are.
+    import datetime as dt
 
 #: File names that hold a configuration, in the order they are looked for.
 CONFIG_FILE = "mlwarden.toml"
@@ -51,6 +54,8 @@ class Suppression:
 
     def expired(self, today: dt.date | None = None) -> bool:
         """Whether ``today`` is past the expiry date (the expiry day itself still applies)."""
+        import datetime as dt
+
         return self.expires is not None and (today or dt.date.today()) > self.expires
 
     def matches(self, rule: str, path: str, fingerprint: str) -> bool:
@@ -304,6 +309,8 @@ def _suppression(entry: object, where: str, index: int) -> Suppression:
 
 
 def _date(value: object, label: str) -> dt.date | None:
+    import datetime as dt
+
     if value is None:
         return None
     if isinstance(value, dt.datetime):

@@ -8,14 +8,17 @@ so every report can say what was hidden and why.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlwarden.config import CONFIG_FILE, PYPROJECT_FILE, Config, ConfigError, holds_config
 from mlwarden.findings import Finding, Location, Report, Severity, Suppressed
 from mlwarden.scanners.code.inline import EVIDENCE_KEY as INLINE_KEY
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 #: Rule ids raised by policy itself.
 UNTRUSTED_CONFIG_RULE = "MW003"

@@ -22,8 +22,7 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 Unit = TypeVar("Unit")
 Result = TypeVar("Result")
@@ -32,18 +31,32 @@ _INDEX_BYTES = 4
 _LENGTH_BYTES = 8
 
 
-@dataclass(frozen=True, slots=True)
+# The classes here are plain rather than dataclasses: this module is loaded by every scan
+# before any work starts, and generating a dataclass's methods costs more than the module.
+
+
 class WorkerLost:
     """A unit whose worker ended before returning its result."""
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"WorkerLost({self.reason!r})"
 
 
-@dataclass(frozen=True, slots=True)
 class WorkerFailed:
     """A unit whose work raised an exception in the worker."""
 
-    error: str
+    __slots__ = ("error",)
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"WorkerFailed({self.error!r})"
 
 
 def can_fork() -> bool:
@@ -51,13 +64,17 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
-@dataclass(slots=True)
-class _Worker(Generic[Unit]):
-    pid: int
-    tasks: int  # write end: unit indexes to the worker
-    results: int  # read end: pickled results from the worker
-    queued: deque[int] = field(default_factory=deque)  # sent, result not back yet, in order
-    early: bool = False  # forked before ``prepare`` ran
+class _Worker:
+    """A forked worker, as its parent sees it."""
+
+    __slots__ = ("early", "pid", "queued", "results", "tasks")
+
+    def __init__(self, pid: int, tasks: int, results: int) -> None:
+        self.pid = pid
+        self.tasks = tasks  # write end: unit indexes to the worker
+        self.results = results  # read end: pickled results from the worker
+        self.queued: deque[int] = deque()  # sent, result not back yet, in order
+        self.early = False  # forked before ``prepare`` ran
 
 
 def run_forked(
@@ -81,7 +98,7 @@ def run_forked(
     forked after it.
     """
     pending = deque(range(len(units)))
-    workers: dict[int, _Worker[Unit]] = {}  # by result descriptor
+    workers: dict[int, _Worker] = {}  # by result descriptor
     finished = False
     sys.stdout.flush()
     sys.stderr.flush()
@@ -89,7 +106,7 @@ def run_forked(
     # would write to every one of them, and each write copies a memory page into the worker.
     gc.freeze()
 
-    def start(*, before_prepare: bool = False) -> _Worker[Unit]:
+    def start(*, before_prepare: bool = False) -> _Worker:
         worker = _start(units, work, list(workers.values()))
         worker.early = before_prepare
         workers[worker.results] = worker
@@ -137,8 +154,8 @@ def run_forked(
 
 
 def _start(
-    units: Sequence[Unit], work: Callable[[Unit], Result], siblings: list[_Worker[Unit]]
-) -> _Worker[Unit]:
+    units: Sequence[Unit], work: Callable[[Unit], Result], siblings: list[_Worker]
+) -> _Worker:
     task_read, task_write = os.pipe()
     result_read, result_write = os.pipe()
     pid = os.fork()
@@ -180,19 +197,19 @@ def _serve(units: Sequence[Unit], work: Callable[[Unit], Result], tasks: int, re
         _write_all(results, len(data).to_bytes(_LENGTH_BYTES, "little") + data)
 
 
-def _send(worker: _Worker[Unit], index: int) -> None:
+def _send(worker: _Worker, index: int) -> None:
     worker.queued.append(index)
     _write_all(worker.tasks, index.to_bytes(_INDEX_BYTES, "little"))
 
 
-def _finish(worker: _Worker[Unit]) -> None:
+def _finish(worker: _Worker) -> None:
     """No more work for this worker: it sees end of file on its tasks and exits."""
     if worker.tasks >= 0:
         os.close(worker.tasks)
         worker.tasks = -1
 
 
-def _stop(worker: _Worker[Unit], *, kill: bool) -> None:
+def _stop(worker: _Worker, *, kill: bool) -> None:
     """Close a worker's pipes and wait for it; ``kill`` it first when work was cut short."""
     for fd in (worker.tasks, worker.results):
         if fd >= 0:
@@ -206,7 +223,7 @@ def _stop(worker: _Worker[Unit], *, kill: bool) -> None:
         pass
 
 
-def _reap(worker: _Worker[Unit]) -> str:
+def _reap(worker: _Worker) -> str:
     """Wait for a worker whose results pipe ended, and say how it ended."""
     if worker.tasks >= 0:
         os.close(worker.tasks)
