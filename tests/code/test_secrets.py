@@ -200,3 +200,21 @@ def test_helpers() -> None:
     assert redact("abc") == "a…(3 chars)"  # short values show less
     assert shannon_entropy("aaaa") == 0.0
     assert shannon_entropy("abcd") == 2.0
+
+
+def test_no_detector_matches_a_text_shorter_than_the_shortest_secret() -> None:
+    # find_secrets skips texts shorter than SHORTEST_SECRET; that is exact only while no
+    # pattern can match fewer characters.
+    import re._parser as parser
+
+    from mlwarden.scanners.code.secrets import assignments, detect, formats
+
+    patterns = [f.regex for f in formats.TOKEN_FORMATS]
+    patterns += [formats._AZURE_KEY, formats._PRIVATE_KEY, detect._SA_PRIVATE_KEY]
+    for pattern in patterns:
+        shortest = parser.parse(pattern.pattern, pattern.flags).getwidth()[0]
+        assert shortest >= detect.SHORTEST_SECRET, pattern.pattern
+    assert assignments.MIN_LENGTH >= detect.SHORTEST_SECRET
+    assert find_secrets("x" * (detect.SHORTEST_SECRET - 1)) == []
+    token = fake("HF")
+    assert [m.rule for m in find_secrets(token)] == ["MW400"]

@@ -22,6 +22,11 @@ from mlwarden.scanners.code.secrets.text import (
 _SERVICE_ACCOUNT = re.compile(r"\"type\"\s*:\s*\"service_account\"")
 _SA_PRIVATE_KEY = re.compile(r"\"private_key\"\s*:\s*\"-----BEGIN")
 
+#: No detector matches fewer characters than this (an assigned value alone has
+#: ``MIN_LENGTH``; every token format is longer): shorter texts hold no secret. A test keeps
+#: this true of every pattern.
+SHORTEST_SECRET = 16
+
 #: When two detectors claim overlapping text, the more specific kind wins (lower is better).
 _CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
 
@@ -60,6 +65,8 @@ def find_secrets(text: str, *, syntax: str = "text") -> list[SecretMatch]:
     name, not a value); any other syntax also reads bare ``NAME=value`` values, ``ENV`` lines
     and command-line flags. Base64 images and other long encoded payloads are never searched.
     """
+    if len(text) < SHORTEST_SECRET:
+        return []  # tiny texts (an archive's version member) are common: skip the detectors
     masked = mask_encoded(text)
     candidates = list(format_candidates(masked, text))
     candidates.extend(assignment_candidates(masked, unquoted=syntax != "python"))
