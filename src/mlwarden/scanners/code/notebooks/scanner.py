@@ -15,7 +15,12 @@ from mlwarden.scanners.code.notebooks.magics import CellViews, split_cell
 from mlwarden.scanners.code.notebooks.shell import shell_issues
 from mlwarden.scanners.code.secrets import find_secrets
 from mlwarden.scanners.code.secrets.assignments import is_secret_name
-from mlwarden.scanners.code.secrets.scanner import read_text, secret_evidence, secret_message
+from mlwarden.scanners.code.secrets.scanner import (
+    read_text,
+    secret_evidence,
+    secret_finding,
+    secret_message,
+)
 from mlwarden.scanners.code.secrets.text import fingerprint_key, is_placeholder, redact
 from mlwarden.scanners.interface import Artifact, ScanContext, Scanner
 from mlwarden.sniff import Kind
@@ -61,7 +66,7 @@ class NotebookScanner(Scanner):
         raw = read_text(artifact, context, "notebook cells")
         if len(raw.encode("utf-8", "replace")) >= context.limits.max_metadata_bytes:
             # The document was cut at the limit and cannot be parsed: search its text as is.
-            yield from self._unparsed(artifact, raw)
+            yield from (secret_finding(artifact, match) for match in find_secrets(raw))
             return
         checker = python_checker()
         for cell in parse_notebook(raw):
@@ -72,18 +77,6 @@ class NotebookScanner(Scanner):
             for output in cell.outputs:
                 for finding in self._output(artifact, cell, output):
                     yield _mark_output(finding, suppressions)
-
-    def _unparsed(self, artifact: Artifact, raw: str) -> Iterator[Finding]:
-        for match in find_secrets(raw):
-            yield self.finding(
-                artifact,
-                match.rule,
-                secret_message(match),
-                evidence=secret_evidence(match),
-                key=match.key,
-                line=match.line,
-                column=match.column,
-            )
 
     def _cell(
         self, artifact: Artifact, cell: NotebookCell, checker: PythonChecker | None
@@ -128,16 +121,7 @@ class NotebookScanner(Scanner):
         if not text.strip():
             return
         for match in find_secrets(text, syntax=syntax):
-            yield self.finding(
-                artifact,
-                match.rule,
-                secret_message(match),
-                evidence=secret_evidence(match),
-                key=match.key,
-                line=match.line,
-                column=match.column,
-                cell=cell.index,
-            )
+            yield secret_finding(artifact, match, cell=cell.index)
 
     def _env(self, artifact: Artifact, cell: NotebookCell, views: CellViews) -> Iterator[Finding]:
         for line, (name, value, column) in views.env.items():

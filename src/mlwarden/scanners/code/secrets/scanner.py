@@ -49,6 +49,20 @@ def secret_evidence(match: SecretMatch) -> dict[str, object]:
     return evidence
 
 
+def secret_finding(artifact: Artifact, match: SecretMatch, *, cell: int | None = None) -> Finding:
+    """The finding for a secret found in an artifact's text (or in one notebook cell)."""
+    return Scanner.finding(
+        artifact,
+        match.rule,
+        secret_message(match),
+        evidence=secret_evidence(match),
+        key=match.key,
+        line=match.line,
+        column=match.column,
+        cell=cell,
+    )
+
+
 @register
 class SecretsScanner(Scanner):
     """Credentials written into source, scripts, configs, Dockerfiles and other text."""
@@ -71,13 +85,4 @@ class SecretsScanner(Scanner):
         syntax = "python" if artifact.kind is Kind.PYTHON else "text"
         suppressions = parse_inline(text.splitlines())
         for match in find_secrets(text, syntax=syntax):
-            finding = self.finding(
-                artifact,
-                match.rule,
-                secret_message(match),
-                evidence=secret_evidence(match),
-                key=match.key,
-                line=match.line,
-                column=match.column,
-            )
-            yield mark(finding, suppressions)
+            yield mark(secret_finding(artifact, match), suppressions)
