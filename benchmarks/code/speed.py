@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import measure
+from processes import Run, run, summary
 from tools import BANDIT, MLWARDEN, REPO
 
 PROFILE_TOP = 25
@@ -77,11 +78,11 @@ def measure_tree(name: str, tree: Path, out_dir: Path, repeat: int) -> dict[str,
     size = measure.python_lines(tree)
     everything = measure.all_files(tree)
     commands = _commands(tree, out_dir / name)
-    runs: dict[str, list[measure.Run]] = {tool: [] for tool in commands}
+    runs: dict[str, list[Run]] = {tool: [] for tool in commands}
     for attempt in range(repeat):
         for tool, argv in commands.items():
             slug = tool.replace(" ", "").replace("-", "")
-            result = measure.run(
+            result = run(
                 argv,
                 stdout=out_dir / name / f"{slug}-{attempt}.stdout",
                 stderr=out_dir / name / f"{slug}-{attempt}.stderr",
@@ -94,7 +95,7 @@ def measure_tree(name: str, tree: Path, out_dir: Path, repeat: int) -> dict[str,
             runs[tool].append(result)
     tools = {}
     for tool, done in runs.items():
-        row = measure.summary(done)
+        row = summary(done)
         row["lines_per_s"] = round(size["lines"] / row["median_s"]) if row["median_s"] else 0
         tools[tool] = row
     ratio = tools["mlwarden"]["median_s"] / tools["bandit"]["median_s"]

@@ -29,14 +29,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import compare
-import naive_matcher
-import pins
-import section
-from measure import Run, run, summary
-
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
+sys.path.append(str(BENCH))  # the measurements shared by every benchmark (after the stdlib)
+
+import compare  # noqa: E402
+import naive_matcher  # noqa: E402
+import pins  # noqa: E402
+import section  # noqa: E402
+from processes import Run, run, summary  # noqa: E402
+
 REPO = BENCH.parent
 WORK = BENCH / "work" / "deps"
 VULNS = REPO.parent / "shared" / "advisory-database" / "vulns"

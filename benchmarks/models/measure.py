@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from processes import SAMPLE_S, tree_rss
 
-POLL_SECONDS = 0.02
 #: A run whose process tree grows past this is ended: the machine is shared.
 MEMORY_CAP_MB = 8192
 
@@ -39,21 +39,6 @@ class Measured:
 #: (a forked child's ru_maxrss starts at its parent's high-water mark).
 OUTPUT_LIMIT = 16 << 20
 TIME = Path("/usr/bin/time")
-
-
-def _tree_rss(root: psutil.Process, include_root: bool) -> int:
-    try:
-        children = root.children(recursive=True)
-        members = [root, *children] if include_root else children
-    except psutil.Error:
-        return 0
-    total = 0
-    for member in members:
-        try:
-            total += member.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
 
 
 def run_measured(
@@ -93,8 +78,8 @@ def run_measured(
         threading.Thread(target=wait_for_exit, daemon=True).start()
         peak = 0
         killed: str | None = None
-        while not exited.wait(POLL_SECONDS):
-            peak = max(peak, _tree_rss(watched, include_root=not wrapped))
+        while not exited.wait(SAMPLE_S):
+            peak = max(peak, tree_rss(watched, include_root=not wrapped))
             if time.perf_counter() - started > timeout_s:
                 killed = "time"
             elif peak > memory_cap_mb * (1 << 20):

@@ -25,6 +25,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.append(str(HERE.parent))  # the measurements shared by every benchmark
 
 import payloads  # noqa: E402
 import tools  # noqa: E402

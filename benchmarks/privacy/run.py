@@ -22,18 +22,21 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
-import score
-import section
-from generate import generate
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+sys.path.append(str(HERE.parent))  # the measurements shared by every benchmark
+
+import score  # noqa: E402
+import section  # noqa: E402
+from generate import generate  # noqa: E402
+from processes import run  # noqa: E402
+
 DEFAULT_WORK = REPO / "benchmarks/work/privacy"
 WORK = DEFAULT_WORK
 PY = REPO / ".venv/bin/python"
@@ -43,44 +46,14 @@ PEERS = ("presidio-patterns", "presidio-spacy", "scrubadub")
 
 
 def measure(argv: list[str], log: Path, timeout: float) -> dict[str, Any]:
-    """Run ``argv``; wall seconds and peak RSS of its process tree (sampled every 20 ms)."""
-    peak = 0
-    done = threading.Event()
+    """Run ``argv``; wall seconds and peak RSS of its process tree, and the load around it."""
     load_before = os.getloadavg()[0]
-    with log.open("wb") as out:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=HERE)
-        root = psutil.Process(process.pid)
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.is_set():
-                total = 0
-                try:
-                    for proc in [root, *root.children(recursive=True)]:
-                        total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-                peak = max(peak, total)
-                done.wait(0.02)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
-            code = process.wait(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = process.wait()
-            timed_out = True
-        seconds = time.perf_counter() - start
-        done.set()
-        sampler.join()
+    done = run(argv, stdout=log, cwd=HERE, timeout=timeout)
     return {
-        "seconds": round(seconds, 3),
-        "peak_mb": round(peak / 2**20, 1),
-        "returncode": code,
-        "timed_out": timed_out,
+        "seconds": round(done.seconds, 3),
+        "peak_mb": done.peak_mb,
+        "returncode": done.returncode,
+        "timed_out": done.timed_out,
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
     }

@@ -1,7 +1,14 @@
-"""Whole-process measurements: wall time and peak resident memory of one command."""
+"""Whole-process measurements shared by the benchmarks: wall time and peak memory of a command.
+
+Wall time runs from spawn to exit and is taken by a blocking wait, so no polling interval is
+in it. Peak memory is the larger of the resident-set sum over the process tree (worker
+processes count), sampled by a thread every :data:`SAMPLE_S`, and the largest single process
+``wait4`` reports, which catches a short peak between two samples.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import statistics
@@ -13,10 +20,29 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
+SAMPLE_S = 0.02
+
+
+def tree_rss(root: psutil.Process, include_root: bool = True) -> int:
+    """Resident bytes of ``root``'s descendants, and of ``root`` itself if asked."""
+    try:
+        children = root.children(recursive=True)
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in [root, *children] if include_root else children:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
 
 @dataclass
 class Run:
-    """One run of a command: its status, wall seconds, peak RSS and where its output went."""
+    """One run of a command: exit status, wall seconds, peak RSS of its tree, its outputs."""
 
     argv: list[str]
     returncode: int
@@ -35,20 +61,25 @@ def run(
     argv: Sequence[str],
     *,
     stdout: Path,
-    stderr: Path,
+    stderr: Path | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
-    timeout: float = 600.0,
+    timeout: float = 900.0,
 ) -> Run:
-    """Run ``argv`` to its end (or ``timeout``), output to files; time it and read its peak RSS.
+    """Run ``argv`` to its end (or ``timeout``, then its process group is killed).
 
-    The peak is the child's ``ru_maxrss`` from ``wait4``: the largest resident set the process
-    reached (the commands measured here run in one process).
+    Output goes to the file ``stdout``, and errors to ``stderr`` (``None``: into ``stdout``).
+    ``env`` is added to this process's environment.
     """
     full_env = dict(os.environ)
     full_env.update(env or {})
     stdout.parent.mkdir(parents=True, exist_ok=True)
-    with stdout.open("wb") as out, stderr.open("wb") as err:
+    peak = 0
+    done = threading.Event()
+    expired = threading.Event()
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(stdout.open("wb"))
+        err = files.enter_context(stderr.open("wb")) if stderr else subprocess.STDOUT
         start = time.perf_counter()
         process = subprocess.Popen(
             list(argv),
@@ -59,29 +90,40 @@ def run(
             cwd=cwd,
             start_new_session=True,
         )
-        expired = threading.Event()
+        root = psutil.Process(process.pid)
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss(root))
+                done.wait(SAMPLE_S)
 
         def kill() -> None:
             expired.set()
             os.killpg(process.pid, signal.SIGKILL)
 
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
             _pid, status, usage = os.wait4(process.pid, 0)
         finally:
             timer.cancel()
+            done.set()
         seconds = time.perf_counter() - start
+        sampler.join()
     code = os.waitstatus_to_exitcode(status)
     process.returncode = code  # reaped by wait4: keep Popen from waiting again
+    largest_single = usage.ru_maxrss * 1024  # kilobytes on Linux
     return Run(
         argv=list(argv),
         returncode=code,
         seconds=round(seconds, 4),
-        peak_mb=round(usage.ru_maxrss / 1024, 1),
+        peak_mb=round(max(peak, largest_single) / 2**20, 1),
         timed_out=expired.is_set(),
         stdout=str(stdout),
-        stderr=str(stderr),
+        stderr=str(stderr or stdout),
     )
 
 
