@@ -65,11 +65,14 @@ def run(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 900.0,
+    sample_memory: bool = True,
 ) -> Run:
     """Run ``argv`` to its end (or ``timeout``, then its process group is killed).
 
     Output goes to the file ``stdout``, and errors to ``stderr`` (``None``: into ``stdout``).
-    ``env`` is added to this process's environment.
+    ``env`` is added to this process's environment. ``sample_memory=False`` leaves the tree
+    unsampled (the peak is then the largest single process), for runs timed with nothing else
+    busy on the machine.
     """
     full_env = dict(os.environ)
     full_env.update(env or {})
@@ -103,7 +106,8 @@ def run(
             os.killpg(process.pid, signal.SIGKILL)
 
         sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        if sample_memory:
+            sampler.start()
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
@@ -112,7 +116,8 @@ def run(
             timer.cancel()
             done.set()
         seconds = time.perf_counter() - start
-        sampler.join()
+        if sample_memory:
+            sampler.join()
     code = os.waitstatus_to_exitcode(status)
     process.returncode = code  # reaped by wait4: keep Popen from waiting again
     largest_single = usage.ru_maxrss * 1024  # kilobytes on Linux

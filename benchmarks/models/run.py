@@ -18,8 +18,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ sys.path.append(str(HERE.parent))  # the measurements shared by every benchmark
 import payloads  # noqa: E402
 import tools  # noqa: E402
 from measure import MEMORY_CAP_MB, Measured, read_limited, run_measured  # noqa: E402
+from processes import run  # noqa: E402
 
 WORK = HERE.parent / "work"
 
@@ -176,21 +175,16 @@ def time_corpus(chosen: list[tools.Tool], results: dict[str, Any], rounds: int) 
     walls: dict[str, list[float]] = {t.name: [] for t in fast}
     for _ in range(rounds):
         for tool in fast:
-            command = tool.command(root, WORK / "logs" / f"{tool.name}-timing.json")
-            started = time.perf_counter()
-            proc = subprocess.Popen(
-                command,
-                cwd=WORK / "cwd",
+            log = WORK / "logs" / f"{tool.name}-timing"
+            timed = run(
+                tool.command(root, log.with_suffix(".json")),
+                stdout=log.with_suffix(".log"),
                 env=tool_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                cwd=WORK / "cwd",
+                timeout=REPEAT_BELOW_S * 2,
+                sample_memory=False,
             )
-            # A blocking wait: a wait with a timeout polls, rounding times up to 50 ms.
-            limit = threading.Timer(REPEAT_BELOW_S * 2, proc.kill)
-            limit.start()
-            proc.wait()
-            walls[tool.name].append(time.perf_counter() - started)
-            limit.cancel()
+            walls[tool.name].append(timed.seconds)
     for name, runs in walls.items():
         results["corpus"][name]["walls"] = [round(w, 3) for w in runs]
         results["corpus"][name]["wall_s"] = round(statistics.median(runs), 3)
