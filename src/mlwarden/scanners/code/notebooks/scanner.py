@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar
 
-from mlwarden.findings import Finding, Severity
+from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.code.inline import InlineSuppression, mark, parse_inline
+from mlwarden.scanners.code.issues import LocatedIssue, issue_finding
 from mlwarden.scanners.code.notebooks.document import NotebookCell, OutputText, parse_notebook
 from mlwarden.scanners.code.notebooks.magics import CellViews, split_cell
 from mlwarden.scanners.code.notebooks.shell import shell_issues
@@ -31,17 +32,7 @@ OUTPUT_SECRET_RULE = "MW340"
 ENV_SECRET_RULE = "MW343"
 
 
-class _CodeIssue(Protocol):
-    rule: str
-    line: int
-    column: int
-    message: str
-    severity: Severity | None
-    evidence: Mapping[str, Any]
-    key: str
-
-
-PythonChecker = Callable[[str], "list[_CodeIssue]"]
+PythonChecker = Callable[[str], "list[LocatedIssue]"]
 
 
 def python_checker() -> PythonChecker | None:
@@ -88,17 +79,7 @@ class NotebookScanner(Scanner):
         views = split_cell(cell.source)
         if checker is not None and views.python.strip():
             for issue in checker(views.python):
-                yield self.finding(
-                    artifact,
-                    issue.rule,
-                    issue.message,
-                    severity=issue.severity,
-                    evidence=dict(issue.evidence),
-                    key=issue.key,
-                    line=issue.line,
-                    column=issue.column,
-                    cell=cell.index,
-                )
+                yield issue_finding(artifact, issue, cell=cell.index)
         for shell in shell_issues(views.shell, views.interpolated):
             yield self.finding(
                 artifact,

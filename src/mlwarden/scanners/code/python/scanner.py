@@ -8,6 +8,7 @@ from typing import ClassVar
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.code.inline import mark, parse_inline
+from mlwarden.scanners.code.issues import issue_finding
 from mlwarden.scanners.code.python.analysis import check_source
 from mlwarden.scanners.interface import Artifact, LimitExceeded, ScanContext, Scanner
 from mlwarden.sniff import Kind
@@ -48,14 +49,4 @@ class PythonRulesScanner(Scanner):
             return
         suppressions = parse_inline(text.splitlines()) if "mlwarden" in text else {}
         for issue in issues:
-            finding = self.finding(
-                artifact,
-                issue.rule,
-                issue.message,
-                severity=issue.severity,
-                evidence=issue.evidence,
-                key=issue.key,
-                line=issue.line,
-                column=issue.column,
-            )
-            yield mark(finding, suppressions)
+            yield mark(issue_finding(artifact, issue), suppressions)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.code.inline import mark
+from mlwarden.scanners.code.issues import issue_finding
 from mlwarden.scanners.code.serving.model import ServingIssue, suppressions
 from mlwarden.scanners.interface import Artifact, ScanContext, Scanner
 from mlwarden.sniff import Kind
@@ -160,14 +161,4 @@ class ServingConfigScanner(Scanner):
         context.check_time()
         hidden = suppressions(text.splitlines())
         for issue in check_text(text, artifact.kind, artifact.name):
-            finding = self.finding(
-                artifact,
-                issue.rule,
-                issue.message,
-                severity=issue.severity,
-                evidence=issue.evidence,
-                key=issue.key,
-                line=issue.line,
-                column=issue.column,
-            )
-            yield mark(finding, hidden)
+            yield mark(issue_finding(artifact, issue), hidden)
