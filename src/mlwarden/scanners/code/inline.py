@@ -35,11 +35,11 @@ class InlineSuppression:
         return "*" in self.rules or rule in self.rules
 
 
-def parse_inline(lines: Iterable[str], *, comment: str = "#") -> dict[int, InlineSuppression]:
-    """Inline suppressions by 1-based line number, from comments starting with ``comment``."""
+def parse_inline(lines: Iterable[str]) -> dict[int, InlineSuppression]:
+    """Inline suppressions by 1-based line number, from ``#`` comments."""
     found: dict[int, InlineSuppression] = {}
     for number, line in enumerate(lines, start=1):
-        at = line.find(comment)
+        at = line.find("#")
         if at < 0:
             continue
         match = _PATTERN.search(line, at)
@@ -49,6 +49,12 @@ def parse_inline(lines: Iterable[str], *, comment: str = "#") -> dict[int, Inlin
         ids = frozenset(r.strip() for r in rules.split(",") if r.strip()) if rules else {"*"}
         found[number] = InlineSuppression(frozenset(ids), (match.group("reason") or ""), number)
     return found
+
+
+def inline_suppressions(text: str) -> dict[int, InlineSuppression]:
+    """The inline suppressions of a whole text by line; one that never names mlwarden has none
+    (most do not, and this runs on every file and notebook cell that has findings)."""
+    return parse_inline(text.splitlines()) if "mlwarden" in text else {}
 
 
 def mark(finding: Finding, suppressions: Mapping[int, InlineSuppression]) -> Finding:

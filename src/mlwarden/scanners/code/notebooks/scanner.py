@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
-from mlwarden.scanners.code.inline import InlineSuppression, mark, parse_inline
+from mlwarden.scanners.code.inline import InlineSuppression, inline_suppressions, mark
 from mlwarden.scanners.code.issues import LocatedIssue, issue_finding
 from mlwarden.scanners.code.notebooks.document import NotebookCell, OutputText, parse_notebook
 from mlwarden.scanners.code.notebooks.magics import CellViews, split_cell
@@ -62,7 +62,7 @@ class NotebookScanner(Scanner):
         checker = python_checker()
         for cell in parse_notebook(raw):
             context.check_time()
-            suppressions = parse_inline(cell.source.splitlines())
+            suppressions = inline_suppressions(cell.source)
             found = list(self._cell(artifact, cell, checker))
             yield from (mark(f, suppressions) for f in found)
             for output in cell.outputs:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
-from mlwarden.scanners.code.inline import mark, parse_inline
+from mlwarden.scanners.code.inline import inline_suppressions, mark
 from mlwarden.scanners.code.issues import issue_finding
 from mlwarden.scanners.code.python.analysis import check_source
 from mlwarden.scanners.interface import Artifact, LimitExceeded, ScanContext, Scanner
@@ -47,6 +47,6 @@ class PythonRulesScanner(Scanner):
         issues = check_source(text, path=artifact.path, check_time=context.check_time)
         if not issues:
             return
-        suppressions = parse_inline(text.splitlines()) if "mlwarden" in text else {}
+        suppressions = inline_suppressions(text)
         for issue in issues:
             yield mark(issue_finding(artifact, issue), suppressions)

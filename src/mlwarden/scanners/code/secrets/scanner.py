@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
-from mlwarden.scanners.code.inline import mark, parse_inline
+from mlwarden.scanners.code.inline import inline_suppressions, mark
 from mlwarden.scanners.code.secrets.detect import SecretMatch, find_secrets
 from mlwarden.scanners.interface import Artifact, ScanContext, Scanner
 from mlwarden.sniff import Kind
@@ -83,6 +83,9 @@ class SecretsScanner(Scanner):
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
         text = read_text(artifact, context, "secrets")
         syntax = "python" if artifact.kind is Kind.PYTHON else "text"
-        suppressions = parse_inline(text.splitlines())
-        for match in find_secrets(text, syntax=syntax):
+        matches = find_secrets(text, syntax=syntax)
+        if not matches:
+            return
+        suppressions = inline_suppressions(text)
+        for match in matches:
             yield mark(secret_finding(artifact, match), suppressions)

@@ -159,6 +159,7 @@ class ServingConfigScanner(Scanner):
         data = artifact.read_at_most(limit + 1)
         text = data.decode("utf-8", errors="replace")
         context.check_time()
-        hidden = suppressions(text.splitlines())
-        for issue in check_text(text, artifact.kind, artifact.name):
+        issues = check_text(text, artifact.kind, artifact.name)
+        hidden = suppressions(text) if issues else {}
+        for issue in issues:
             yield mark(issue_finding(artifact, issue), hidden)

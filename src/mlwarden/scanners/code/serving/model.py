@@ -10,7 +10,7 @@ import enum
 import ipaddress
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mlwarden.findings import Severity
@@ -115,24 +115,26 @@ class LineIndex:
         return line, offset - self._starts[line - 1] + 1
 
 
-def suppressions(lines: Iterable[str]) -> dict[int, InlineSuppression]:
+def suppressions(text: str) -> dict[int, InlineSuppression]:
     """Inline suppressions by line; a comment alone on its line also covers the next line.
 
     Dockerfile instructions and ``.properties`` values cannot carry a trailing comment
     without changing their meaning, so there the comment goes on the line above.
     """
-    text = list(lines)
-    found = parse_inline(text)
+    if "mlwarden" not in text:
+        return {}
+    lines = text.splitlines()
+    found = parse_inline(lines)
     extended: dict[int, InlineSuppression] = dict(found)
     for number, suppression in found.items():
-        if not text[number - 1].lstrip().startswith("#"):
+        if not lines[number - 1].lstrip().startswith("#"):
             continue
         following = number + 1
-        while following <= len(text) and (
-            not text[following - 1].strip() or text[following - 1].lstrip().startswith("#")
+        while following <= len(lines) and (
+            not lines[following - 1].strip() or lines[following - 1].lstrip().startswith("#")
         ):
             following += 1
-        if following <= len(text) and following not in extended:
+        if following <= len(lines) and following not in extended:
             extended[following] = suppression
     return extended
 
