@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import sys
 from collections import Counter
@@ -31,6 +29,7 @@ import score  # noqa: E402
 import section  # noqa: E402
 import speed  # noqa: E402
 import tools  # noqa: E402
+from results import machine  # noqa: E402
 
 WORK = HERE.parent / "work" / "code"
 SITE = WORK / "site"
@@ -43,18 +42,10 @@ TREES = {"transformers": "transformers", "sklearn": "sklearn"}
 
 
 def _machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    here = machine()
     return (
-        f"{os.cpu_count()} cores ({cpu}), {memory:.1f} GiB, Python {platform.python_version()}, "
-        "shared with other work while measured"
+        f"{here['cores']} cores ({here['cpu']}), {here['memory_gib']:.1f} GiB, "
+        f"Python {here['python']}, shared with other work while measured"
     )
 
 

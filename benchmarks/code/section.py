@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus import FAMILIES
+from results import write_section
 from score import totals
 
 REPO = Path(__file__).resolve().parents[2]
@@ -219,11 +220,4 @@ def render(results: dict[str, Any]) -> str:
 
 def write(results: dict[str, Any], path: Path) -> None:
     """Replace this section of ``path`` (or append it), leaving the rest of the file alone."""
-    block = render(results)
-    text = path.read_text() if path.exists() else ""
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END) :].removeprefix("\n")
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + block
-    path.write_text(text)
+    write_section(render(results), START, END, path)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -38,6 +37,7 @@ import naive_matcher  # noqa: E402
 import pins  # noqa: E402
 import section  # noqa: E402
 from processes import Run, run, summary  # noqa: E402
+from results import machine  # noqa: E402
 
 REPO = BENCH.parent
 WORK = BENCH / "work" / "deps"
@@ -202,19 +202,13 @@ def versions() -> dict[str, str]:
     }
 
 
-def machine() -> str:
+def machine_line() -> str:
     """Cores, processor and memory of this machine."""
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        memory = "?"
-    return f"{os.cpu_count()} cores ({cpu}), {memory}, shared with other work while measured"
+    here = machine()
+    return (
+        f"{here['cores']} cores ({here['cpu']}), {here['memory_gib']:.1f} GiB, "
+        "shared with other work while measured"
+    )
 
 
 def analyse(results: dict[str, Any]) -> None:
@@ -274,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         (WORK / "pins.json").write_text(json.dumps([p.__dict__ for p in chosen], indent=1))
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": machine_line(),
         "versions": versions(),
         "database": str(VULNS),
         "record_files": sum(1 for _ in naive_matcher.record_files(VULNS)),

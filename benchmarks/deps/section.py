@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from results import write_section
+
 START = "<!-- deps:start -->"
 END = "<!-- deps:end -->"
 COMPILE_TARGET_S = 10.0
@@ -165,11 +167,4 @@ def _comparison(results: dict[str, Any]) -> list[str]:
 
 def write(results: dict[str, Any], path: Path) -> None:
     """Replace this section of ``path`` (or append it), leaving the rest of the file alone."""
-    block = render(results)
-    text = path.read_text() if path.exists() else ""
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(END) :].removeprefix("\n")
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + block
-    path.write_text(text)
+    write_section(render(results), START, END, path)

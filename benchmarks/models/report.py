@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.append(str(HERE.parent))  # what every benchmark section shares
+
+from results import RESULTS, write_section  # noqa: E402
+
 WORK = HERE.parent / "work"
-RESULTS = HERE.parent / "RESULTS.md"
 START, END = "<!-- models:start -->", "<!-- models:end -->"
 
 TARGET_ZIP_S, TARGET_ZIP_MB, TARGET_PICKLE_MB, TARGET_SPEEDUP = 0.5, 100.0, 100.0, 2.0
@@ -243,25 +246,9 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines[:index] + head + lines[index:]) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace only this benchmark's section of the shared RESULTS.md (others keep theirs).
-
-    The file is read right before writing; without the markers the section goes first.
-    """
-    body = f"{START}\n{text.rstrip()}\n{END}\n"
-    current = RESULTS.read_text() if RESULTS.exists() else ""
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        updated = head + body + ("\n" + tail if tail else "")
-    else:
-        updated = body + ("\n" + current if current else "")
-    RESULTS.write_text(updated)
-
-
 def main() -> int:
     results = json.loads((WORK / "results.json").read_text())
-    write_section(render(results))
+    write_section(f"{START}\n{render(results).rstrip()}\n{END}\n", START, END, RESULTS)
     print(f"wrote the models section of {RESULTS}")
     return 0
 

@@ -14,7 +14,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import payloads  # noqa: E402
 import tools  # noqa: E402
 from measure import MEMORY_CAP_MB, Measured, read_limited, run_measured  # noqa: E402
 from processes import run  # noqa: E402
+from results import machine  # noqa: E402
 
 WORK = HERE.parent / "work"
 
@@ -74,26 +74,6 @@ def versions() -> dict[str, str]:
     except (OSError, subprocess.SubprocessError, ValueError):
         pass
     return found
-
-
-def machine() -> dict[str, Any]:
-    """Where the numbers were measured."""
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem_gib, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def _run(

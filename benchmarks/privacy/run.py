@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.append(str(HERE.parent))  # the measurements shared by every benchmark
@@ -36,6 +34,7 @@ import score  # noqa: E402
 import section  # noqa: E402
 from generate import generate  # noqa: E402
 from processes import run  # noqa: E402
+from results import machine  # noqa: E402
 
 DEFAULT_WORK = REPO / "benchmarks/work/privacy"
 WORK = DEFAULT_WORK
@@ -184,18 +183,10 @@ def versions() -> dict[str, str]:
     return out
 
 
-def machine() -> str:
+def machine_line() -> str:
     """Cores, memory, CPU model."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = psutil.virtual_memory().total / 2**30
-    return f"{os.cpu_count()} cores ({model}), {memory:.1f} GiB, Linux"
+    here = machine()
+    return f"{here['cores']} cores ({here['cpu']}), {here['memory_gib']:.1f} GiB, Linux"
 
 
 def labelled_columns() -> dict[str, dict[str, int]]:
@@ -270,7 +261,7 @@ def main() -> None:
         big = cli_big(args.big_bytes, args.big_timeout)
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": machine(),
+        "machine": machine_line(),
         "versions": versions(),
         "table": manifest,
         "peer_rows": peer_rows,

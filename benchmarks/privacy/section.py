@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from results import write_section
 from score import APPROXIMATE, SUPPORTS
 
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
@@ -317,12 +318,4 @@ def render(results: dict[str, Any]) -> str:
 
 def write(results: dict[str, Any]) -> None:
     """Replace (or append) the privacy section of RESULTS.md."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    body = render(results)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + body.rstrip("\n") + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(render(results), START, END, RESULTS)
