@@ -19,7 +19,7 @@ from typing import IO, Any
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
-from mlwarden.scanners.models.archives.members import STORAGE_CONTAINER
+from mlwarden.scanners.models.archives.members import STORAGE_CONTAINER, quiet_in_storage
 from mlwarden.scanners.models.archives.streams import (
     ByteWindow,
     Codec,
@@ -101,12 +101,7 @@ class CompressedScanner(Scanner):
     kinds = frozenset({Kind.COMPRESSED})
 
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
-        try:
-            yield from self._scan(artifact, context)
-        except FormatError:
-            if artifact.container == STORAGE_CONTAINER:
-                return  # tensor bytes that start like a compressed stream by chance
-            raise
+        return quiet_in_storage(artifact, self._scan(artifact, context))
 
     def _scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
         limits = context.limits

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 
-from mlwarden.scanners.interface import Artifact
+from mlwarden.findings import Finding
+from mlwarden.scanners.interface import Artifact, FormatError
 from mlwarden.sniff import Kind
 
 #: ``Artifact.container`` for raw tensor storages of a PyTorch or TorchScript archive.
@@ -58,3 +60,14 @@ def is_storage(name: str, container: str) -> bool:
         return False
     parts = name.split("/")
     return len(parts) == 3 and parts[1] in STORAGE_DIRS and bool(parts[2])
+
+
+def quiet_in_storage(artifact: Artifact, findings: Iterator[Finding]) -> Iterator[Finding]:
+    """An archive scanner's ``findings``, ended silently when ``artifact`` is a raw storage
+    whose bytes merely start like the archive: elsewhere a :class:`FormatError` goes on."""
+    try:
+        yield from findings
+    except FormatError:
+        if artifact.container == STORAGE_CONTAINER:
+            return
+        raise

@@ -17,10 +17,10 @@ from mlwarden.findings import Finding, Severity
 from mlwarden.scanners import register
 from mlwarden.scanners.interface import Artifact, FormatError, LimitExceeded, ScanContext, Scanner
 from mlwarden.scanners.models.archives.members import (
-    STORAGE_CONTAINER,
     at_member,
     escapes_root,
     member_path,
+    quiet_in_storage,
 )
 from mlwarden.scanners.models.archives.streams import ByteWindow, buffered
 from mlwarden.sniff import HEAD_BYTES, Kind
@@ -45,12 +45,7 @@ class TarScanner(Scanner):
     kinds = frozenset({Kind.TAR})
 
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
-        try:
-            yield from self._scan(artifact, context)
-        except FormatError:
-            if artifact.container == STORAGE_CONTAINER:
-                return  # tensor bytes that look like a TAR header by chance
-            raise
+        return quiet_in_storage(artifact, self._scan(artifact, context))
 
     def _scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
         limits = context.limits

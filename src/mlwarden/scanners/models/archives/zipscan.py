@@ -35,6 +35,7 @@ from mlwarden.scanners.models.archives.members import (
     escapes_root,
     is_storage,
     member_path,
+    quiet_in_storage,
 )
 from mlwarden.scanners.models.archives.streams import (
     RATIO_FLOOR_BYTES,
@@ -172,12 +173,7 @@ class ZipScanner(Scanner):
     kinds = frozenset({Kind.ZIP})
 
     def scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
-        try:
-            yield from self._scan(artifact, context)
-        except FormatError:
-            if artifact.container == STORAGE_CONTAINER:
-                return  # tensor bytes that start like a ZIP by chance
-            raise
+        return quiet_in_storage(artifact, self._scan(artifact, context))
 
     def _scan(self, artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
         limits = context.limits
