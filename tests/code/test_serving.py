@@ -11,8 +11,9 @@ from annotations import check_fixture, findings_of
 from mlwarden.engine import scan_bytes
 from mlwarden.findings import Finding, Severity
 from mlwarden.rules import get_rule
+from mlwarden.scanners.code.lines import LineIndex
 from mlwarden.scanners.code.serving import check_text
-from mlwarden.scanners.code.serving.model import Exposure, LineIndex, url_exposure
+from mlwarden.scanners.code.serving.model import Exposure, url_exposure
 from mlwarden.scanners.code.serving.ports import parse_port_spec
 from mlwarden.scanners.code.serving.shell import parse_script
 from mlwarden.scanners.code.serving.torchserve import parse_properties

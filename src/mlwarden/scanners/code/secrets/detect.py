@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mlwarden.scanners.code.lines import LineIndex
 from mlwarden.scanners.code.secrets.assignments import assignment_candidates
 from mlwarden.scanners.code.secrets.formats import (
     SECRET_KINDS,
@@ -12,12 +13,7 @@ from mlwarden.scanners.code.secrets.formats import (
     format_candidates,
     has_key_body,
 )
-from mlwarden.scanners.code.secrets.text import (
-    LineIndex,
-    fingerprint_key,
-    mask_encoded,
-    redact,
-)
+from mlwarden.scanners.code.secrets.text import fingerprint_key, mask_encoded, redact
 
 _SERVICE_ACCOUNT = re.compile(r"\"type\"\s*:\s*\"service_account\"")
 _SA_PRIVATE_KEY = re.compile(r"\"private_key\"\s*:\s*\"-----BEGIN")
@@ -74,7 +70,7 @@ def find_secrets(text: str, *, syntax: str = "text") -> list[SecretMatch]:
     index = LineIndex(text)
     matches: list[SecretMatch] = []
     for candidate in _resolve(candidates):
-        line, column = index.position(candidate.start)
+        line, column = index.at(candidate.start)
         kind = SECRET_KINDS[candidate.kind]
         matches.append(
             SecretMatch(

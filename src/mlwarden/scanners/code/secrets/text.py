@@ -8,7 +8,6 @@ what is found still point at the original text.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import math
 import re
@@ -85,24 +84,3 @@ def fingerprint_key(kind: str, value: str) -> str:
     """A stable key for a secret that does not reveal it (a short salted digest)."""
     digest = hashlib.sha256(b"mlwarden-secret\x00" + value.encode("utf-8", "replace"))
     return f"{kind}:{digest.hexdigest()[:12]}"
-
-
-class LineIndex:
-    """Turns offsets in a text into 1-based (line, column) pairs."""
-
-    def __init__(self, text: str) -> None:
-        self._starts = [0]
-        self._starts.extend(m.end() for m in re.finditer("\n", text))
-        self._text = text
-
-    def position(self, offset: int) -> tuple[int, int]:
-        """The 1-based line and column of ``offset``."""
-        line = bisect.bisect_right(self._starts, offset) - 1
-        return line + 1, offset - self._starts[line] + 1
-
-    def line_bounds(self, offset: int) -> tuple[int, int]:
-        """Start and end offsets of the line holding ``offset`` (end excludes the newline)."""
-        line = bisect.bisect_right(self._starts, offset) - 1
-        start = self._starts[line]
-        end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self._text)
-        return start, end

@@ -67,8 +67,8 @@ def _check_compose(text: str) -> Iterator[ServingIssue]:
 
 
 def _check_script(text: str, source: str) -> Iterator[ServingIssue]:
+    from mlwarden.scanners.code.lines import LineIndex
     from mlwarden.scanners.code.serving.commands import CommandContext, check_commands
-    from mlwarden.scanners.code.serving.model import LineIndex
     from mlwarden.scanners.code.serving.shell import parse_script
 
     commands = parse_script(text, LineIndex(text).at)

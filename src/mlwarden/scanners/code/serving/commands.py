@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from mlwarden.findings import Severity
+from mlwarden.scanners.code.lines import LineIndex
 from mlwarden.scanners.code.serving import jupyter
 from mlwarden.scanners.code.serving.model import (
     ServingIssue,
@@ -91,10 +92,9 @@ def embedded_properties(document: HereDocument) -> Iterator[ServingIssue]:
     entries = parse_properties(document.body)
     if not is_torchserve_config(entries):
         return
-    starts = [0]
-    starts += [m.end() for m in re.finditer("\n", document.body)]
+    lines = LineIndex(document.body)
     for issue in check_properties(entries):
-        line, column = document.locate(starts[min(issue.line, len(starts)) - 1])
+        line, column = document.locate(lines.line_start(issue.line))
         yield dataclasses.replace(issue, line=line, column=column)
 
 

@@ -9,6 +9,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from mlwarden.scanners.code.lines import LineIndex
 from mlwarden.scanners.code.serving.commands import (
     CommandContext,
     check_commands,
@@ -16,7 +17,7 @@ from mlwarden.scanners.code.serving.commands import (
     embedded_properties,
 )
 from mlwarden.scanners.code.serving.jupyter import STACK_IMAGE
-from mlwarden.scanners.code.serving.model import LineIndex, ServingIssue
+from mlwarden.scanners.code.serving.model import ServingIssue
 from mlwarden.scanners.code.serving.shell import (
     HereDocument,
     Locate,

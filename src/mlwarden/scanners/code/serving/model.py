@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -101,18 +100,6 @@ def is_false(value: object) -> bool:
     if isinstance(value, bool):
         return not value
     return str(value).strip().strip("'\"").lower() in ("false", "0", "no", "off")
-
-
-class LineIndex:
-    """Maps character offsets of a text to 1-based (line, column) pairs."""
-
-    def __init__(self, text: str) -> None:
-        self._starts = [0]
-        self._starts.extend(m.end() for m in re.finditer(r"\n", text))
-
-    def at(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self._starts, max(offset, 0))
-        return line, offset - self._starts[line - 1] + 1
 
 
 def suppressions(text: str) -> dict[int, InlineSuppression]:
