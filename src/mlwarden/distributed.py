@@ -82,28 +82,6 @@ def tally_batch(batch: ColumnBatch, free_text: frozenset[ColumnKey]) -> DatasetT
     return tally
 
 
-def merge_tally(total: DatasetTally, part: DatasetTally) -> None:
-    """Add one batch's tally to the running total, exactly as a local scan would have."""
-    from mlwarden.scanners.data.verdicts import ColumnTally
-
-    for key, column in part.columns.items():
-        into = total.columns.get(key)
-        if into is None:
-            into = total.columns[key] = ColumnTally(column.name, column.table)
-        into.non_empty += column.non_empty
-        into.free_text = into.free_text or column.free_text
-        for entity, found in column.entities.items():
-            tally = into.entity(entity, found.detection)
-            tally.count += found.count
-            tally.cells += found.cells
-            tally.weighted_confidence += found.weighted_confidence
-            if tally.first_row is None:
-                tally.first_row = found.first_row
-            for example in found.examples:
-                if len(tally.examples) < 3 and example not in tally.examples:
-                    tally.examples.append(example)
-
-
 def _stale(total: DatasetTally, part: DatasetTally, assumed: frozenset[ColumnKey]) -> bool:
     # Judged as a plain column although an earlier batch had already made it free text.
     return any(
@@ -174,7 +152,7 @@ def scan_dataset_on_cluster(
             if _stale(total, part, assumed):
                 known = _free_text_columns(total)
                 part = client.submit(tally_batch, batch, known, pure=False).result()
-            merge_tally(total, part)
+            total.merge(part)
 
         try:
             batches = read_batches(

@@ -48,6 +48,17 @@ class EntityTally:
         self.count += count
         self.cells += cells
         self.weighted_confidence += confidence * count
+        self._note(first_row, examples)
+
+    def absorb(self, other: EntityTally, row_offset: int = 0) -> None:
+        """Add the tally of the same entity in a later part of the dataset."""
+        self.count += other.count
+        self.cells += other.cells
+        self.weighted_confidence += other.weighted_confidence
+        first = other.first_row + row_offset if other.first_row is not None else None
+        self._note(first, other.examples)
+
+    def _note(self, first_row: int | None, examples: list[str]) -> None:
         if self.first_row is None:
             self.first_row = first_row
         for example in examples:
@@ -156,16 +167,7 @@ class DatasetTally:
             ours.non_empty += theirs.non_empty
             ours.free_text = ours.free_text or theirs.free_text
             for entity, tally in theirs.entities.items():
-                first = tally.first_row + row_offset if tally.first_row is not None else None
-                mine = ours.entity(entity, tally.detection)
-                mine.count += tally.count
-                mine.cells += tally.cells
-                mine.weighted_confidence += tally.weighted_confidence
-                if mine.first_row is None:
-                    mine.first_row = first
-                for example in tally.examples:
-                    if len(mine.examples) < EXAMPLES and example not in mine.examples:
-                        mine.examples.append(example)
+                ours.entity(entity, tally.detection).absorb(tally, row_offset)
 
     def results(self) -> Iterator[tuple[ColumnTally, EntityTally]]:
         """Every (column, entity) found, in column order, the most frequent entity first."""
