@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
 
 import jinja2
 
 from mlwarden.findings import Finding, Report, Severity
-from mlwarden.report.text_report import human_bytes, short_remediation, where
+from mlwarden.report.text_report import by_file, human_bytes, short_remediation, where
 from mlwarden.rules import Rule, get_rule
 from mlwarden.scanners.deps.upgrades import upgrade_plan
 
@@ -49,7 +48,7 @@ def render(report: Report, *, color: bool = False) -> str:
         seconds=f"{report.seconds:.2f}",
         groups=[
             {"path": path, "findings": [_finding_view(f) for f in items]}
-            for path, items in groupby(_by_file(report.findings), key=lambda f: f.location.path)
+            for path, items in groupby(by_file(report.findings), key=lambda f: f.location.path)
         ],
         rules=[_rule_view(r) for r in _rules_used(report)],
         errors=report.errors,
@@ -67,19 +66,6 @@ def render(report: Report, *, color: bool = False) -> str:
             }
             for s in report.suppressed
         ],
-    )
-
-
-def _by_file(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(
-        findings,
-        key=lambda f: (
-            f.location.path,
-            -f.severity.rank,
-            f.location.member or "",
-            f.location.line or 0,
-            f.rule,
-        ),
     )
 
 

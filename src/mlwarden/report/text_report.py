@@ -45,7 +45,7 @@ def render(report: Report, *, color: bool = False) -> str:
         markup=False,
         soft_wrap=True,
     )
-    for path, findings in groupby(_by_file(report.findings), key=lambda f: f.location.path):
+    for path, findings in groupby(by_file(report.findings), key=lambda f: f.location.path):
         console.print(Text(safe(path), style="bold underline"))
         for finding in findings:
             _print_finding(console, finding)
@@ -71,8 +71,8 @@ def render(report: Report, *, color: bool = False) -> str:
     return out.getvalue()
 
 
-def _by_file(findings: Iterable[Finding]) -> list[Finding]:
-    # Grouped by file, then worst first within a file, then by place inside it.
+def by_file(findings: Iterable[Finding]) -> list[Finding]:
+    """Grouped by file, then worst first within a file, then by place inside it."""
     return sorted(
         findings,
         key=lambda f: (
