@@ -338,44 +338,37 @@ def _remote_plain_http(uri: str) -> str | None:
     return host
 
 
+#: Variables that turn a TorchServe safeguard off when true: rule and what they do.
+_TORCHSERVE_SWITCHES = {
+    "TS_DISABLE_TOKEN_AUTHORIZATION": ("MW502", "disables TorchServe token authorization"),
+    "TS_ENABLE_MODEL_API": ("MW503", "enables TorchServe model registration"),
+}
+
+
 def check_environment(name: str, value: str, word: Word, source: str) -> Iterator[ServingIssue]:
     """Issues of one environment variable setting (``ENV``, ``environment:``, ``export``)."""
-    base: dict[str, object] = {"source": source, "variable": name}
     if name == "MLFLOW_TRACKING_URI":
         host = _remote_plain_http(value)
-        if host is not None:
-            yield ServingIssue(
-                "MW519",
-                word.line,
-                f"MLFLOW_TRACKING_URI sends tracking data over plain HTTP to {host}",
-                column=word.column,
-                evidence={**base, "server": "mlflow", "value": shorten(value), "host": host},
-                key=name,
-            )
-    elif name == "TS_DISABLE_TOKEN_AUTHORIZATION" and is_true(value):
-        yield ServingIssue(
-            "MW502",
-            word.line,
-            f"{name}=true disables TorchServe token authorization",
-            column=word.column,
-            evidence={**base, "server": "torchserve", "value": value},
-            key=name,
-        )
-    elif name == "TS_ENABLE_MODEL_API" and is_true(value):
-        yield ServingIssue(
-            "MW503",
-            word.line,
-            f"{name}=true enables TorchServe model registration",
-            column=word.column,
-            evidence={**base, "server": "torchserve", "value": value},
-            key=name,
-        )
+        if host is None:
+            return
+        rule = "MW519"
+        message = f"MLFLOW_TRACKING_URI sends tracking data over plain HTTP to {host}"
+        facts: dict[str, object] = {"server": "mlflow", "value": shorten(value), "host": host}
+    elif name in _TORCHSERVE_SWITCHES and is_true(value):
+        rule, what = _TORCHSERVE_SWITCHES[name]
+        message = f"{name}=true {what}"
+        facts = {"server": "torchserve", "value": value}
     elif name == "GRADIO_SERVER_NAME" and host_exposure(value).reachable:
-        yield ServingIssue(
-            "MW525",
-            word.line,
-            f"Gradio apps listen on {value} ({name})",
-            column=word.column,
-            evidence={**base, "server": "gradio", "value": value},
-            key=name,
-        )
+        rule = "MW525"
+        message = f"Gradio apps listen on {value} ({name})"
+        facts = {"server": "gradio", "value": value}
+    else:
+        return
+    yield ServingIssue(
+        rule,
+        word.line,
+        message,
+        column=word.column,
+        evidence={"source": source, "variable": name, **facts},
+        key=name,
+    )
