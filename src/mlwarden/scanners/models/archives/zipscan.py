@@ -236,6 +236,12 @@ class _MemberWalk:
             where, rule, message, evidence={"format": self.fmt, **evidence}, key=rule
         )
 
+    def _unreadable(self, label: str, exc: LimitExceeded | FormatError) -> Finding:
+        """The finding for a member whose bytes could not be read: a limit, or bad data."""
+        if isinstance(exc, LimitExceeded):
+            return self._finding(label, "MW129", str(exc), limit=exc.limit)
+        return self._finding(label, "MW002", f"member could not be decompressed ({exc})")
+
     def run(self, entries: list[ZipEntry], hidden: list[ZipEntry]) -> Iterator[Finding]:
         seen: set[str] = set()
         for entry in sorted((*entries, *hidden), key=lambda e: e.header_offset):
@@ -303,11 +309,8 @@ class _MemberWalk:
             else:
                 with opener() as stream:
                     head = stream.read(HEAD_BYTES)
-        except LimitExceeded as exc:
-            yield self._finding(label, "MW129", str(exc), limit=exc.limit)
-            return
-        except FormatError as exc:
-            yield self._finding(label, "MW002", f"member could not be decompressed ({exc})")
+        except (LimitExceeded, FormatError) as exc:
+            yield self._unreadable(label, exc)
             return
         kind = sniff(head, entry.name)
         container = self.fmt
@@ -355,11 +358,8 @@ class _MemberWalk:
             self.crc_budget -= size
         try:
             crc, total, overran = opener.verify(self.context)
-        except LimitExceeded as exc:
-            yield self._finding(label, "MW129", str(exc), limit=exc.limit)
-            return
-        except FormatError as exc:
-            yield self._finding(label, "MW002", f"member could not be decompressed ({exc})")
+        except (LimitExceeded, FormatError) as exc:
+            yield self._unreadable(label, exc)
             return
         if overran:
             yield self._finding(
