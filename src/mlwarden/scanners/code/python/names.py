@@ -111,9 +111,7 @@ class NameTable:
                 self.aliases[name] = None
                 continue
             self.constants.pop(name, None)
-            resolved = self.resolve(value) if isinstance(value, ast.Name | ast.Attribute) else None
-            if resolved is None and isinstance(value, ast.Call):
-                resolved = self._dynamic_module(value) or self._getattr(value)
+            resolved = self._bound_name(value)
             self.aliases[name] = resolved
 
     def bind_local(self, targets: list[ast.expr], value: ast.expr) -> None:
@@ -129,13 +127,19 @@ class NameTable:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 self.constants[name] = value.value
                 continue
-            resolved = self.resolve(value) if isinstance(value, ast.Name | ast.Attribute) else None
-            if resolved is None and isinstance(value, ast.Call):
-                resolved = self._dynamic_module(value) or self._getattr(value)
+            resolved = self._bound_name(value)
             if resolved is not None:
                 self.aliases[name] = resolved
             elif name not in self.aliases:
                 self.aliases[name] = None
+
+    def _bound_name(self, value: ast.expr) -> str | None:
+        # What an assigned value names: a dotted name, an imported module or a getattr.
+        if isinstance(value, ast.Name | ast.Attribute):
+            return self.resolve(value)
+        if isinstance(value, ast.Call):
+            return self._dynamic_module(value) or self._getattr(value)
+        return None
 
     def resolve(self, node: ast.expr) -> str | None:
         """The canonical dotted name an expression stands for, or ``None``."""
