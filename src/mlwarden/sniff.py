@@ -386,8 +386,7 @@ def _sniff_dependency_file(head: bytes, name: str) -> Kind | None:
     # lives outside the sources package, whose parsers need far more than detecting does.
     from mlwarden.scanners.deps.detect import detect_source
 
-    found = detect_source(name, head)
-    return Kind(found) if found is not None else None
+    return detect_source(name, head)
 
 
 #: Top-level fields of an ONNX ``ModelProto`` and their wire types (0 varint, 2 length).

@@ -3,21 +3,24 @@
 A name alone is never enough (``notes.txt`` full of prose is not a requirements file, a Helm
 ``Chart.yaml`` has ``dependencies:`` too) and structure alone is too weak for plain-text
 formats, so both must agree. This module is imported for every file the engine sniffs: it uses
-only the standard library (and sits outside :mod:`.sources`, whose import loads the parsers'
-dependencies) and looks at the head only when the name matches.
+only the standard library and the engine's kinds (and sits outside :mod:`.sources`, whose
+import loads the parsers' dependencies) and looks at the head only when the name matches.
 """
 
 from __future__ import annotations
 
 import re
 
-REQUIREMENTS = "requirements"
-PYPROJECT = "pyproject"
-POETRY_LOCK = "poetry-lock"
-UV_LOCK = "uv-lock"
-PIPFILE_LOCK = "pipfile-lock"
-PYLOCK = "pylock"
-CONDA_ENV = "conda-environment"
+from mlwarden.sniff import Kind
+
+# The formats are the engine's kinds for dependency files, by the names parsers use.
+REQUIREMENTS = Kind.REQUIREMENTS
+PYPROJECT = Kind.PYPROJECT
+POETRY_LOCK = Kind.POETRY_LOCK
+UV_LOCK = Kind.UV_LOCK
+PIPFILE_LOCK = Kind.PIPFILE_LOCK
+PYLOCK = Kind.PYLOCK
+CONDA_ENV = Kind.CONDA_ENV
 
 #: Every format :func:`detect_source` can name, in the order it tries them.
 FORMATS = (REQUIREMENTS, PYPROJECT, POETRY_LOCK, UV_LOCK, PIPFILE_LOCK, PYLOCK, CONDA_ENV)
@@ -32,7 +35,7 @@ _REQUIREMENT_DIRS = frozenset({"requirements", "requirements.d", "reqs", "constr
 _YAML_SUFFIXES = (".yml", ".yaml")
 
 
-def detect_source(name: str, head: bytes) -> str | None:
+def detect_source(name: str, head: bytes) -> Kind | None:
     """The dependency format of a file (one of :data:`FORMATS`), or ``None``.
 
     ``name`` may be a bare file name or a path (its parent directory counts for
@@ -50,7 +53,7 @@ def detect_source(name: str, head: bytes) -> str | None:
     return candidate if _STRUCTURE[candidate](text, base) else None
 
 
-def _candidate(base: str, parent: str) -> str | None:
+def _candidate(base: str, parent: str) -> Kind | None:
     """The one format a file name may be, if any."""
     if base == "pyproject.toml":
         return PYPROJECT
