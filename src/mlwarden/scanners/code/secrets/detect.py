@@ -67,9 +67,12 @@ def find_secrets(text: str, *, syntax: str = "text") -> list[SecretMatch]:
     candidates = list(format_candidates(masked, text))
     candidates.extend(assignment_candidates(masked, unquoted=syntax != "python"))
     candidates.extend(_service_accounts(text))
+    found = _resolve(candidates)
+    if not found:
+        return []  # most texts hold no secret: spare them the line index
     index = LineIndex(text)
     matches: list[SecretMatch] = []
-    for candidate in _resolve(candidates):
+    for candidate in found:
         line, column = index.at(candidate.start)
         kind = SECRET_KINDS[candidate.kind]
         matches.append(
