@@ -82,24 +82,31 @@ def read_at(stream: IO[bytes], offset: int, count: int) -> bytes:
     return stream.read(count)
 
 
-def zip64_values(extra: bytes, wanted: list[bool]) -> list[int | None]:
-    """Values of the ZIP64 extra field, in APPNOTE order, for the fields flagged as wanted."""
+def _zip64_extra(extra: bytes) -> bytes | None:
+    """The body of the ZIP64 extra field among a record's extra fields, if it has one."""
     pos = 0
     while pos + 4 <= len(extra):
         tag, length = struct.unpack_from("<HH", extra, pos)
-        body = extra[pos + 4 : pos + 4 + length]
         if tag == ZIP64_EXTRA_ID:
-            values: list[int | None] = []
-            at = 0
-            for want in wanted:
-                if want and at + 8 <= len(body):
-                    values.append(struct.unpack_from("<Q", body, at)[0])
-                    at += 8
-                else:
-                    values.append(None)
-            return values
+            return extra[pos + 4 : pos + 4 + length]
         pos += 4 + length
-    return [None] * len(wanted)
+    return None
+
+
+def zip64_values(extra: bytes, wanted: list[bool]) -> list[int | None]:
+    """Values of the ZIP64 extra field, in APPNOTE order, for the fields flagged as wanted."""
+    body = _zip64_extra(extra)
+    if body is None:
+        return [None] * len(wanted)
+    values: list[int | None] = []
+    at = 0
+    for want in wanted:
+        if want and at + 8 <= len(body):
+            values.append(struct.unpack_from("<Q", body, at)[0])
+            at += 8
+        else:
+            values.append(None)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +122,6 @@ class LocalHeader:
     size: int
     data_offset: int
     zip64: bool  # carries a ZIP64 extra field, so its data descriptor has 8-byte sizes
-
-
-def _has_extra(extra: bytes, wanted: int) -> bool:
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack_from("<HH", extra, pos)
-        if tag == wanted:
-            return True
-        pos += 4 + length
-    return False
 
 
 def read_local_header(stream: IO[bytes], offset: int) -> LocalHeader | None:
@@ -151,7 +148,7 @@ def read_local_header(stream: IO[bytes], offset: int) -> LocalHeader | None:
         compressed_size=big_csize if big_csize is not None else csize,
         size=big_usize if big_usize is not None else usize,
         data_offset=offset + LOCAL.size + name_len + extra_len,
-        zip64=_has_extra(variable[name_len:], ZIP64_EXTRA_ID),
+        zip64=_zip64_extra(variable[name_len:]) is not None,
     )
 
 
