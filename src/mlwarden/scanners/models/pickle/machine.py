@@ -24,6 +24,7 @@ from mlwarden.scanners.models.pickle.values import (
     Obj,
     Persistent,
     Ref,
+    classify_dotted,
 )
 
 #: ``context.check_time()`` is called once per this many opcodes.
@@ -103,11 +104,10 @@ class PickleProgram:
 
     def derive(self, qualified: str, via: str, offset: int) -> Ref:
         """Record a name reached dynamically (``getattr(os, "system")``) and return it."""
-        from mlwarden.scanners.models.pickle.values import classify_dotted
-
         verdict = classify_dotted(qualified)
-        use = GlobalUse(verdict.qualified, verdict, offset, self.pickle_index, via=via)
-        use.opcode = "REDUCE"
+        use = GlobalUse(
+            verdict.qualified, verdict, offset, self.pickle_index, via=via, opcode="REDUCE"
+        )
         self.uses.append(use)
         return Ref(verdict.qualified, use)
 

@@ -89,14 +89,6 @@ class Persistent:
     pid: object
 
 
-class _MarkType:
-    def __repr__(self) -> str:
-        return "MARK"
-
-
-MARK = _MarkType()
-
-
 def classify_dotted(qualified: str) -> GlobalVerdict:
     """Classify a dotted path reached dynamically (``os.system`` from ``getattr(os, ...)``)."""
     module, _, name = qualified.rpartition(".")
