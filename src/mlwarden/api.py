@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 
 from mlwarden.config import Config
-from mlwarden.engine import ProgressCallback, scan_paths
+from mlwarden.engine import ProgressCallback, iter_files, scan_paths
 from mlwarden.findings import Report
 from mlwarden.policy import apply_policy
 
@@ -43,6 +43,7 @@ def scan(
         # Fail before scanning when the cluster cannot be reached (ClusterError).
         connect_client(config.scheduler).close()
         options["scheduler"] = config.scheduler
+    walked = list(iter_files(targets))  # once, for the scan and for the policy's MW003
     report = scan_paths(
         targets,
         limits=config.limits,
@@ -50,10 +51,11 @@ def scan(
         progress=progress,
         exclude=config.is_excluded,
         options=options,
+        walked=walked,
     )
     if config.python is not None:
         report = _with_environment(report, config, options)
-    return apply_policy(report, config)
+    return apply_policy(report, config, walked=walked)
 
 
 def _with_environment(report: Report, config: Config, options: dict[str, object]) -> Report:

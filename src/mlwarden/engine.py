@@ -321,16 +321,20 @@ def scan_paths(
     progress: ProgressCallback | None = None,
     options: dict[str, object] | None = None,
     exclude: Callable[[str], bool] | None = None,
+    walked: Sequence[tuple[str, Path]] | None = None,
 ) -> Report:
     """Scan files and directories and return the raw report (no policy applied).
 
     ``jobs`` worker processes are used when there are many files (default: the CPU count).
     ``progress(done, total, path)`` is called after each file. ``exclude(path)`` drops files.
+    ``walked`` is what :func:`iter_files` gives for ``targets``, when the caller has it.
     """
     started = time.monotonic()
     limits = limits or Limits()
     opts = dict(options or {})
-    files = [(d, p) for d, p in iter_files(targets) if not (exclude and exclude(d))]
+    if walked is None:
+        walked = list(iter_files(targets))
+    files = [(d, p) for d, p in walked if not (exclude and exclude(d))]
     jobs = jobs or os.cpu_count() or 1
     work: list[Job] = [(d, p, limits, opts) for d, p in files]
     results: list[FileResult] = []

@@ -52,14 +52,21 @@ def load_baseline(path: Path) -> set[str]:
     return known
 
 
-def untrusted_configs(targets: Sequence[str], config: Config) -> Iterator[Finding]:
+def untrusted_configs(
+    targets: Sequence[str], config: Config, walked: Sequence[tuple[str, Path]] | None = None
+) -> Iterator[Finding]:
     """MW003 for each configuration file in the scanned trees that is not the one in use.
 
     Only file names and, for ``pyproject.toml``, its TOML tables are looked at; nothing is
     applied. Excluded paths and the directories the engine never enters are skipped.
+    ``walked`` is the engine's walk of ``targets``, when the caller has it: it is not walked
+    again.
     """
     in_use = config.source.resolve() if config.source else None
-    for display, path in _config_candidates(targets):
+    files = _config_candidates(targets) if walked is None else walked
+    for display, path in files:
+        if path.name not in (CONFIG_FILE, PYPROJECT_FILE):
+            continue
         if config.is_excluded(display):
             continue
         try:
@@ -92,9 +99,7 @@ def _config_candidates(targets: Sequence[str]) -> Iterator[tuple[str, Path]]:
 
     for target in targets:
         try:
-            for display, path in iter_files([target]):
-                if path.name in (CONFIG_FILE, PYPROJECT_FILE):
-                    yield display, path
+            yield from iter_files([target])
         except (FileNotFoundError, NotADirectoryError):
             continue
 
@@ -125,8 +130,15 @@ def expired_suppression_findings(config: Config, today: dt.date | None = None) -
     ]
 
 
-def apply_policy(report: Report, config: Config, today: dt.date | None = None) -> Report:
+def apply_policy(
+    report: Report,
+    config: Config,
+    today: dt.date | None = None,
+    walked: Sequence[tuple[str, Path]] | None = None,
+) -> Report:
     """Move suppressed and baselined findings out of ``findings`` into ``suppressed``.
+
+    ``walked`` is the engine's walk of the report's targets, when the caller has it.
 
     Adds MW003 for configuration files found in the scanned trees and MW004 (plus a warning)
     for each expired suppression. An expired suppression hides nothing. Findings that carry an
@@ -134,7 +146,7 @@ def apply_policy(report: Report, config: Config, today: dt.date | None = None) -
     reason the comment is not honoured and a warning says so.
     """
     baseline = load_baseline(config.baseline) if config.baseline else set()
-    findings = [*report.findings, *untrusted_configs(report.targets, config)]
+    findings = [*report.findings, *untrusted_configs(report.targets, config, walked)]
     kept: list[Finding] = []
     hidden: list[Suppressed] = list(report.suppressed)
     warnings = list(report.warnings)
