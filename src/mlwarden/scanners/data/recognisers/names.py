@@ -81,16 +81,21 @@ def _strings(values: object) -> Iterable[str]:
             yield from _strings(item)
 
 
+def _providers(family: str, locales: Iterable[str]) -> Iterator[type]:
+    """Faker's ``family`` provider (``person``, ``lorem``) of each locale that exists."""
+    for locale in locales:
+        try:
+            yield importlib.import_module(f"faker.providers.{family}.{locale}").Provider
+        except ImportError:
+            continue
+
+
 @functools.cache
 def name_dictionaries() -> tuple[frozenset[str], frozenset[str]]:
     """(given names, family names), case-folded, from every locale in :data:`LOCALES`."""
     given: set[str] = set()
     family: set[str] = set()
-    for locale in LOCALES:
-        try:
-            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
-        except ImportError:
-            continue
+    for provider in _providers("person", LOCALES):
         for attr in dir(provider):
             if attr.startswith("first_names"):
                 given.update(n.casefold() for n in _strings(getattr(provider, attr)))
@@ -105,11 +110,7 @@ def name_dictionaries() -> tuple[frozenset[str], frozenset[str]]:
 def common_words() -> frozenset[str]:
     """Frequent words of several languages (Faker's lorem lists), case-folded."""
     words: set[str] = set()
-    for locale in _LOREM_LOCALES:
-        try:
-            provider = importlib.import_module(f"faker.providers.lorem.{locale}").Provider
-        except ImportError:
-            continue
+    for provider in _providers("lorem", _LOREM_LOCALES):
         words.update(w.casefold() for w in _strings(getattr(provider, "word_list", ())))
     return frozenset(words)
 
@@ -193,15 +194,13 @@ class PersonRecogniser:
                 for m in re.finditer(r"\S+", run.group())
             ]
             for whole in _split_run(tokens):
-                part = _from_given_name(whole)
-                if part is None:
-                    if not (labelled or _titled(text, whole[0][0])):
-                        continue
-                    part = whole
+                given = _from_given_name(whole)
+                part = whole if given is None else given
                 start, end = part[0][0], part[-1][1]
                 has_context = labelled or _titled(text, start)
                 words = [t[2] for t in part]
-                if len(words) == 1 and not has_context:
+                # Without a known given name, or as a single word, only context makes a name.
+                if not has_context and (given is None or len(words) == 1):
                     continue
                 score = score_name(words, context=has_context)
                 if score is not None:
