@@ -83,19 +83,32 @@ class MemberOpener:
             self.size = entry.compressed_size
         elif not entry.in_directory and entry.flags & FLAG_DESCRIPTOR:
             self.size = None
-        #: The whole member, once read, when it is small and stored: every scanner of it, and
-        #: its CRC check, then read these bytes instead of the archive again.
+        #: The whole member, once read, when it is small: every scanner of it, and its CRC
+        #: check, then read these bytes instead of reading (and decompressing) it again.
         self.cached: bytes | None = None
+        #: Whether the cached member's data went on past its declared size.
+        self.cached_overran = False
 
     def cache_if_small(self) -> bytes | None:
-        """Read a small stored member whole and keep it; ``None`` for any other member."""
-        if self.entry.method != 0 or self.size is None or self.size > SMALL_MEMBER_BYTES:
+        """Read a small member whole and keep it; ``None`` for a large member, one whose size
+        is only known at its end, or one that cannot be read whole."""
+        if self.size is None or self.size > SMALL_MEMBER_BYTES:
             return None
         if self.cached is None:
-            data = self.raw().read(self.size)
-            if data is None or len(data) != self.size:
-                return None  # short: the streams report it as they always do
-            self.cached = data
+            raw = self.raw()
+            # One byte of room past the size: the last read finds the end (and, compressed,
+            # whether the data goes on past it).
+            buffer = memoryview(bytearray(self.size + 1))
+            total = 0
+            try:
+                while got := raw.readinto(buffer[total:]):
+                    total += got
+            except (FormatError, LimitExceeded):
+                return None  # the streams report it as they always do
+            if total != self.size:
+                return None  # short: likewise
+            self.cached = bytes(buffer[:total])
+            self.cached_overran = isinstance(raw, InflatingReader) and raw.overran
         return self.cached
 
     def raw(self) -> ByteWindow | InflatingReader:
@@ -128,7 +141,7 @@ class MemberOpener:
     def verify(self, context: ScanContext) -> tuple[int, int, bool]:
         """Read the member to its end: (CRC-32, bytes, whether data went past its size)."""
         if self.cached is not None:
-            return zlib.crc32(self.cached), len(self.cached), False
+            return zlib.crc32(self.cached), len(self.cached), self.cached_overran
         raw = self.raw()
         crc, total = 0, 0
         buffer = bytearray(256 * 1024)
