@@ -13,7 +13,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import pytest
 
@@ -423,3 +423,20 @@ def test_registry_is_restored_after_probes(use_scanners: Any) -> None:
 def test_probe_scanners_do_not_leak_into_the_real_registry() -> None:
     names = {cls.name for cls in registry.registered()}
     assert not any(name.startswith("test-") for name in names)
+
+
+def test_an_artifact_shorter_than_its_head_is_read_from_the_head() -> None:
+    def refuse() -> IO[bytes]:
+        raise AssertionError("the stream was opened")
+
+    small = Artifact(path="a.txt", kind=Kind.TEXT, size=5, opener=refuse, head=b"hello")
+    assert small.read_at_most(100) == b"hello"
+    assert small.read_at_most(2) == b"he"
+    longer = Artifact(
+        path="b.txt",
+        kind=Kind.TEXT,
+        size=10,
+        opener=lambda: io.BytesIO(b"0123456789"),
+        head=b"01234",
+    )
+    assert longer.read_at_most(100) == b"0123456789"

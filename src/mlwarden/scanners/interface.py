@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
 from mlwarden.findings import Finding, Location, Severity
-from mlwarden.sniff import Kind
+from mlwarden.sniff import HEAD_BYTES, Kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +80,11 @@ class Artifact:
 
         Reading ``limit`` bytes in one call makes Python allocate the whole buffer first, so a
         two-byte member would cost as much memory as the limit; chunks keep memory in
-        proportion to what is there.
+        proportion to what is there. An artifact shorter than the head read for sniffing is
+        already whole in ``head``: every scanner of it reads that instead of the stream.
         """
+        if len(self.head) == self.size and self.size < HEAD_BYTES:
+            return self.head[:limit]
         chunks: list[bytes] = []
         left = limit
         with self.open() as stream:
