@@ -25,7 +25,7 @@ from typing import Any
 
 from mlwarden.protect.redact import csv_format, jsonl_format, parquet_format
 from mlwarden.protect.redact.errors import RedactionError
-from mlwarden.protect.redact.formats import Layout, parquet_schema
+from mlwarden.protect.redact.formats import Layout, parquet_schema, rewrite_parquet
 from mlwarden.protect.redact.transform import TransformSpec
 
 
@@ -67,14 +67,7 @@ def rewrite_parquet_part(
 ) -> tuple[int, dict[int, int]]:  # fmt: skip
     """Rewrite row groups ``[start, end)`` into the Parquet file ``part`` (runs on a worker)."""
     transform = spec.build()
-    schema = parquet_schema(path, spec)
-    writer = parquet_format.make_writer(str(part), schema, layout)
-    try:
-        rows = parquet_format.rewrite_row_groups(
-            path, schema, transform, writer, start=start, end=end
-        )
-    finally:
-        writer.close()
+    rows = rewrite_parquet(path, layout, spec, transform, part, start, end)
     return rows, dict(transform.changed)
 
 

@@ -11,7 +11,7 @@ from mlwarden.protect.redact import csv_format, jsonl_format, parquet_format
 from mlwarden.protect.redact.errors import UnsupportedInputError
 from mlwarden.protect.redact.methods import RedactionMethod
 from mlwarden.protect.redact.plan import ColumnSurvey
-from mlwarden.protect.redact.transform import RedactSpec, TransformSpec
+from mlwarden.protect.redact.transform import RedactSpec, TableTransform, TransformSpec
 
 Layout = csv_format.CsvLayout | jsonl_format.JsonlLayout | parquet_format.ParquetLayout
 
@@ -77,14 +77,7 @@ def rewrite(
     """Write the transformed copy of ``path`` to ``output`` in one pass; rows and counts."""
     transform = spec.build()
     if isinstance(layout, parquet_format.ParquetLayout):
-        schema = parquet_schema(path, spec)
-        writer = parquet_format.make_writer(str(output), schema, layout)
-        try:
-            rows = parquet_format.rewrite_row_groups(
-                path, schema, transform, writer, start=0, end=layout.row_groups
-            )
-        finally:
-            writer.close()
+        rows = rewrite_parquet(path, layout, spec, transform, output, 0, layout.row_groups)
         return rows, transform.changed
     with output.open("wb") as sink:
         if isinstance(layout, csv_format.CsvLayout):
@@ -94,6 +87,26 @@ def rewrite(
         else:
             rows, _ = jsonl_format.rewrite_range(path, layout, transform, sink, start=0, end=None)
     return rows, transform.changed
+
+
+def rewrite_parquet(
+    path: Path,
+    layout: parquet_format.ParquetLayout,
+    spec: TransformSpec,
+    transform: TableTransform,
+    output: Path,
+    start: int,
+    end: int,
+) -> int:
+    """Write row groups ``[start, end)`` of ``path``, transformed, to the Parquet ``output``."""
+    schema = parquet_schema(path, spec)
+    writer = parquet_format.make_writer(str(output), schema, layout)
+    try:
+        return parquet_format.rewrite_row_groups(
+            path, schema, transform, writer, start=start, end=end
+        )
+    finally:
+        writer.close()
 
 
 def parquet_schema(path: Path, spec: TransformSpec) -> Any:
