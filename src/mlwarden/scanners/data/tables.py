@@ -217,20 +217,13 @@ def _csv_source(artifact: Artifact) -> str | IO[bytes]:
     return artifact.fs_path if artifact.fs_path is not None else artifact.open()
 
 
-def _read_csv_head(artifact: Artifact) -> bytes:
-    if len(artifact.head) >= artifact.size:
-        return artifact.head
-    with artifact.open() as stream:
-        return stream.read(CSV_HEAD_BYTES)
-
-
 def _read_csv(
     artifact: Artifact, context: ScanContext, stats: ReadStats, is_value: ValueTest
 ) -> Iterator[ColumnBatch]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    head = _read_csv_head(artifact).removeprefix(b"\xef\xbb\xbf")
+    head = artifact.read_at_most(CSV_HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
     encoding = head_encoding(head)
     text = head.decode(encoding, errors="ignore")
     if not text.strip():
