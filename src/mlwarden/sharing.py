@@ -10,8 +10,6 @@ shrink as the work runs out. On platforms without ``fork`` a process pool is use
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from mlwarden.engine import (
     FileResult,
     Job,
@@ -55,11 +53,40 @@ def _scan_batch(batch: list[Job]) -> list[FileResult]:
     return [scan_job(job) for job in batch]
 
 
-def _family(path: Path) -> str:
-    return SCHEDULING_FAMILIES.get(path.suffix.lower(), "")
+#: What each scheduling family's files hold, by their sniffed kind.
+_FAMILY_KINDS = {
+    "gguf": Kind.GGUF,
+    "keras": Kind.ZIP,
+    "hdf5": Kind.HDF5,
+    "onnx": Kind.ONNX,
+    "tensorflow": Kind.TF_SAVEDMODEL,
+}
 
 
-def batches(work: list[Job], jobs: int) -> list[list[int]]:
+def scheduling_families(work: list[Job]) -> list[str]:
+    """The scheduling family of each file of ``work`` (``""`` for none).
+
+    A file's name proposes its family and a look at its first bytes confirms it: a pickle
+    named ``.h5`` needs the pickle scanners, not the HDF5 reader, so it is scheduled with
+    the other files. A file that cannot be read or whose head says nothing keeps the family
+    its name gives.
+    """
+    families: list[str] = []
+    for _display, path, _limits, _options in work:
+        family = SCHEDULING_FAMILIES.get(path.suffix.lower(), "")
+        if family:
+            try:
+                with path.open("rb") as stream:
+                    kind = sniff(stream.read(HEAD_BYTES), str(path))
+            except OSError:
+                kind = Kind.UNKNOWN
+            if kind not in (_FAMILY_KINDS[family], Kind.UNKNOWN):
+                family = ""
+        families.append(family)
+    return families
+
+
+def batches(work: list[Job], jobs: int, families: list[str] | None = None) -> list[list[int]]:
     """Units of work for ``jobs`` worker processes, as indexes into ``work``.
 
     Files of each scheduling family come first, in units of their own (the early families
@@ -68,11 +95,13 @@ def batches(work: list[Job], jobs: int) -> list[list[int]]:
     so that workers start with few hand-overs and still finish close together.
     """
     size = max(1, min(MAX_BATCH, -(-len(work) // (jobs * 4))))
-    families: dict[str, list[int]] = {}
-    for index, job in enumerate(work):
-        families.setdefault(_family(job[1]), []).append(index)
+    if families is None:
+        families = scheduling_families(work)
+    grouped: dict[str, list[int]] = {}
+    for index, family in enumerate(families):
+        grouped.setdefault(family, []).append(index)
     units: list[list[int]] = []
-    order = sorted(families.items(), key=lambda f: (f[0] not in EARLY_FAMILIES, f[0] == "", f[0]))
+    order = sorted(grouped.items(), key=lambda f: (f[0] not in EARLY_FAMILIES, f[0] == "", f[0]))
     for family, members in order:
         if family:
             units.extend(members[start : start + size] for start in range(0, len(members), size))
@@ -96,7 +125,8 @@ def scan_in_workers(
         if progress:
             progress(len(done), len(work), result.path)
 
-    units = batches(work, jobs)
+    families = scheduling_families(work)
+    units = batches(work, jobs, families)
     if not can_fork():
         from concurrent.futures import ProcessPoolExecutor
 
@@ -113,8 +143,8 @@ def scan_in_workers(
                 unit_jobs,
                 _scan_batch,
                 jobs,
-                early=early_units(work, attempt),
-                prepare=(lambda: preload_scanners(work)) if attempt is units else None,
+                early=early_units(families, attempt),
+                prepare=(lambda: preload_scanners(work, families)) if attempt is units else None,
             )
             for number, outcome in outcomes:
                 unit = attempt[number]
@@ -131,24 +161,24 @@ def scan_in_workers(
     return [done[index] for index in range(len(work))]
 
 
-def early_units(work: list[Job], units: list[list[int]]) -> int:
+def early_units(families: list[str], units: list[list[int]]) -> int:
     """How many of the first units hold files of the early families only."""
     count = 0
     for unit in units:
-        if not all(_family(work[i][1]) in EARLY_FAMILIES for i in unit):
+        if not all(families[i] in EARLY_FAMILIES for i in unit):
             break
         count += 1
     return count
 
 
-def preload_scanners(work: list[Job]) -> None:
+def preload_scanners(work: list[Job], families: list[str]) -> None:
     """Load, before workers are forked, the scanner modules that most of ``work`` needs.
 
     Modules loaded here are shared by every forked worker instead of being loaded by each of
     them. Kinds are sniffed from the heads of up to :data:`PRELOAD_SAMPLE` files spread over
     the work; files of a scheduling family are left out, since one worker scans those.
     """
-    common = [job for job in work if not _family(job[1])]
+    common = [job for job, family in zip(work, families, strict=True) if not family]
     step = max(1, len(common) // PRELOAD_SAMPLE)
     kinds: set[Kind] = set()
     for _display, path, _limits, _options in common[::step][:PRELOAD_SAMPLE]:
