@@ -28,7 +28,7 @@ from mlwarden.scanners.interface import (
     ScanContext,
     Scanner,
 )
-from mlwarden.sharing import MAX_BATCH, batches
+from mlwarden.sharing import MAX_BATCH, batches, scheduling_families
 from mlwarden.sniff import Kind
 
 
@@ -251,6 +251,18 @@ def test_work_is_shared_by_family_and_covers_every_file_once() -> None:
     assert families[-1] == {".pt"} and families[0] != {".pt"}
     assert max(len(u) for u in units) <= MAX_BATCH
     assert batches(work[:3], 8) == [[1], [2], [0]]  # gguf, keras, then the rest
+
+
+def test_scheduling_families_are_confirmed_by_content(tmp_path: Path) -> None:
+    (tmp_path / "model.gguf").write_bytes(b"GGUF" + bytes(60))
+    (tmp_path / "weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(56))
+    (tmp_path / "renamed.h5").write_bytes(pickle.dumps({"a": 1}))  # a pickle, not HDF5
+    with zipfile.ZipFile(tmp_path / "zipped.gguf", "w") as archive:
+        archive.writestr("data.pkl", pickle.dumps(1))
+    names = ["model.gguf", "weights.h5", "renamed.h5", "zipped.gguf", "gone.h5", "plain.pt"]
+    work = [(name, tmp_path / name, Limits(), {}) for name in names]
+    # A file that cannot be read keeps the family its name gives.
+    assert scheduling_families(work) == ["gguf", "hdf5", "", "", "hdf5", ""]
 
 
 def test_parallel_scan_reports_files_in_walk_order(tmp_path: Path, use_scanners: Any) -> None:
