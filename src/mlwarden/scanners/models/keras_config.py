@@ -9,7 +9,7 @@ nothing is imported.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlwarden.findings import Severity
 from mlwarden.scanners.interface import LimitExceeded
@@ -101,8 +101,7 @@ CODE_LOADING_LAYERS: dict[str, tuple[str, Severity]] = {
 MAX_NODES = 5_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigIssue:
+class ConfigIssue(NamedTuple):
     """One problem in a config: a rule, a severity, a message and where in the config."""
 
     rule: str

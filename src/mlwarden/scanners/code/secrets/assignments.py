@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlwarden.scanners.code.secrets.formats import Candidate
 from mlwarden.scanners.code.secrets.text import is_placeholder, shannon_entropy
@@ -104,8 +104,7 @@ _URL = re.compile(r"[a-z][a-z0-9+.\-]*://\S+", re.IGNORECASE)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(NamedTuple):
     """A value given a name on one line, with the value's offsets in the whole text."""
 
     name: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlwarden.scanners.code.lines import LineIndex
 from mlwarden.scanners.code.secrets.assignments import assignment_candidates
@@ -27,8 +27,7 @@ SHORTEST_SECRET = 16
 _CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class SecretMatch:
+class SecretMatch(NamedTuple):
     """One secret found in a text, located and redacted.
 
     ``line`` and ``column`` are 1-based. ``redacted`` never holds the full value (its first

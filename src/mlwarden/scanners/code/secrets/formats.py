@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlwarden.scanners.code.secrets.text import is_placeholder, shannon_entropy
 
 
-@dataclass(frozen=True, slots=True)
-class SecretKind:
+class SecretKind(NamedTuple):
     """A kind of credential: the rule that reports it and how people call it."""
 
     rule: str
@@ -44,8 +43,7 @@ SECRET_KINDS: dict[str, SecretKind] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A value found in the text: where it is (offsets), what it is, how sure the match is."""
 
     start: int
@@ -60,8 +58,7 @@ class Candidate:
 Confidence = Callable[[str], "str | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class TokenFormat:
+class TokenFormat(NamedTuple):
     """A self-describing credential format; ``anchor`` is a literal every match contains."""
 
     kind: str

@@ -13,8 +13,7 @@ from __future__ import annotations
 import importlib
 import lzma
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from mlwarden.findings import Finding
 from mlwarden.scanners import register
@@ -37,8 +36,7 @@ JOBLIB_MARKER = b"joblib.numpy_pickle"
 _ZFILE_HEADER = 2 + len(hex(2**64))
 
 
-@dataclass(frozen=True, slots=True)
-class Compression:
+class Compression(NamedTuple):
     """One compressed-stream format: how to recognise and decode it."""
 
     name: str

@@ -14,8 +14,7 @@ import io
 import lzma
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 from mlwarden.scanners.interface import FormatError, LimitExceeded
 
@@ -159,8 +158,7 @@ class ByteWindow(io.RawIOBase):
         return n
 
 
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
+class _Snapshot(NamedTuple):
     out_pos: int
     in_pos: int
     codec: ZlibCodec

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, NamedTuple
 
 from mlwarden.scanners.interface import FormatError
 
@@ -109,8 +109,7 @@ def zip64_values(extra: bytes, wanted: list[bool]) -> list[int | None]:
     return values
 
 
-@dataclass(frozen=True, slots=True)
-class LocalHeader:
+class LocalHeader(NamedTuple):
     """A local file header as read at some offset."""
 
     offset: int

@@ -6,8 +6,8 @@ Public data, re-exported by :mod:`mlwarden.scanners.models.pickle.policy`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 CWE_502 = "CWE-502"
 PICKLE_DOCS = "https://docs.python.org/3/library/pickle.html#restricting-globals"
@@ -15,8 +15,7 @@ JFROG_2025 = "https://jfrog.com/blog/unveiling-3-zero-day-vulnerabilities-in-pic
 PICKLESCAN_ADVISORIES = "https://github.com/mmaitre314/picklescan/security/advisories"
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
     """Why a global is dangerous, with public references (CWE, CVE, GHSA ids, URLs)."""
 
     why: str

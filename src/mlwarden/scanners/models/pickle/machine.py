@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlwarden.scanners.interface import FormatError, LimitExceeded, Limits
 from mlwarden.scanners.models.pickle import calls
@@ -51,8 +51,7 @@ _DOUBLE = struct.Struct(">d")
 _EMPTY_KINDS = {0x7D: "dict", 0x5D: "list", 0x29: "tuple", 0x8F: "set"}
 
 
-@dataclass(frozen=True, slots=True)
-class Unresolved:
+class Unresolved(NamedTuple):
     """A place where an import could not be resolved to constant names."""
 
     offset: int

@@ -24,8 +24,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from mlwarden.scanners.models.pickle.allowlist import ALLOWED_CLASS_PREFIXES, ALLOWED_GLOBALS
 from mlwarden.scanners.models.pickle.denylist import (
@@ -61,8 +61,7 @@ class Verdict(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class GlobalVerdict:
+class GlobalVerdict(NamedTuple):
     """The classification of one ``module.name`` global.
 
     ``qualified`` is the normalised dotted path; ``matched`` is the policy entry that decided

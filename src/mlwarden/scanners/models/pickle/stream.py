@@ -12,7 +12,7 @@ import ast
 import pickletools
 import struct
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from mlwarden.scanners.interface import FormatError
 
@@ -37,8 +37,7 @@ class Blob:
     kind: str  # "bytes", "str" or "int"
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
+class Op(NamedTuple):
     """One decoded opcode: its name, argument (``None`` if it has none) and offset."""
 
     name: str
