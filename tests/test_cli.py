@@ -379,3 +379,26 @@ def test_python_dash_m_mlwarden_writes_a_large_report_whole(work: Path) -> None:
     report = json.loads(done.stdout)
     assert len([f for f in report["findings"] if f["rule"] == "MW100"]) == 40
     no_marker(work)
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(["--help"])
+    assert ended.value.code == 0
+    listed = capsys.readouterr().out
+    assert all(f"    {name} " in listed for name in ("scan", "convert", "redact", "db"))
+
+
+def test_each_command_parses_with_its_own_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    # A run that names its command builds only that command's parser; each must still work.
+    for command in (["convert", "--help"], ["redact", "--help"], ["db", "status", "--help"]):
+        with pytest.raises(SystemExit) as ended:
+            main(command)
+        assert ended.value.code == 0
+        assert capsys.readouterr().out.startswith(f"usage: mlwarden {' '.join(command[:-1])}")
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as ended:
+        main(["bogus"])
+    assert ended.value.code == 2
+    assert "invalid choice: 'bogus'" in capsys.readouterr().err

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 
 from mlwarden import __version__
 from mlwarden.atomic import write_text_atomic
@@ -34,14 +34,28 @@ def _fail_on(text: str) -> Severity | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``command`` alone.
+
+    A run that names its command needs only that command's parser; building the others
+    (argparse looks up message translations for each option) would only slow every run.
+    """
     parser = argparse.ArgumentParser(
         prog="mlwarden",
         description="Security for machine-learning projects. Nothing scanned is ever executed.",
     )
     parser.add_argument("--version", action="version", version=f"mlwarden {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, add in _COMMANDS.items():
+        if command is None or command == name:
+            add(sub)
+    return parser
 
+
+def _add_scan(sub: Subparsers) -> None:
     scan = sub.add_parser("scan", help="scan files and directories for security problems")
     scan.add_argument("paths", nargs="*", metavar="PATH")
     scan.add_argument("--format", choices=["text", "json", "sarif", "html"], default="text")
@@ -78,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler for --engine dask")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
+
+def _add_convert(sub: Subparsers) -> None:
     convert = sub.add_parser("convert", help="convert a pickle checkpoint to safetensors")
     convert.add_argument("checkpoint", type=Path)
     convert.add_argument("--to", choices=["safetensors"], default="safetensors")
@@ -90,10 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also admit this global (repeatable)",
     )
 
-    from mlwarden.commands.redact import add_parser as add_redact_parser
 
-    add_redact_parser(sub)
+def _add_redact(sub: Subparsers) -> None:
+    from mlwarden.commands.redact import add_parser
 
+    add_parser(sub)
+
+
+def _add_db(sub: Subparsers) -> None:
     db = sub.add_parser("db", help="manage the vulnerability database (OSV advisories)")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     db_update = db_sub.add_parser(
@@ -110,12 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
     db_status.add_argument(
         "--db", type=Path, help="database to describe: compiled file, OSV directory or zip"
     )
-    return parser
+
+
+#: Each command's parser, in the order ``mlwarden --help`` lists them.
+_COMMANDS: dict[str, Callable[[Subparsers], None]] = {
+    "scan": _add_scan,
+    "convert": _add_convert,
+    "redact": _add_redact,
+    "db": _add_db,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    named = arguments[0] if arguments and arguments[0] in _COMMANDS else None
+    parser = build_parser(named)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
