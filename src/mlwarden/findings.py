@@ -152,7 +152,12 @@ class Finding:
         }
 
 
+_JSON_SCALARS = (str, int, float, type(None))  # bool is an int
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, _JSON_SCALARS):  # most evidence values: checked first, cheaply
+        return value
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -160,8 +165,6 @@ def _jsonable(value: Any) -> Any:
         return sorted(items, key=json.dumps) if isinstance(value, set | frozenset) else items
     if isinstance(value, bytes):
         return value.hex()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
     return str(value)
 
 

@@ -21,8 +21,11 @@ def render(report: Report, *, color: bool = False) -> str:
     return dumps(data)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def dumps(data: dict[str, object]) -> str:
