@@ -57,6 +57,10 @@ class Severity(enum.StrEnum):
             raise ValueError(f"unknown severity {text!r}; choose one of {choices}") from None
 
 
+#: The evidence key under which a code scanner records an inline ``mlwarden: ignore`` comment
+#: on a finding's line; the policy hides such findings (see :mod:`mlwarden.policy`).
+INLINE_SUPPRESSION_KEY = "inline_suppression"
+
 _RANK = {
     Severity.INFO: 0,
     Severity.LOW: 1,

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlwarden.config import CONFIG_FILE, PYPROJECT_FILE, Config, ConfigError, holds_config
+from mlwarden.findings import INLINE_SUPPRESSION_KEY as INLINE_KEY
 from mlwarden.findings import Finding, Location, Report, Severity, Suppressed
-from mlwarden.scanners.code.inline import EVIDENCE_KEY as INLINE_KEY
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -13,10 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from mlwarden.findings import INLINE_SUPPRESSION_KEY as EVIDENCE_KEY
 from mlwarden.findings import Finding
-
-#: The evidence key that carries an inline suppression.
-EVIDENCE_KEY = "inline_suppression"
 
 _PATTERN = re.compile(
     r"mlwarden:\s*ignore(?:\[(?P<rules>[A-Za-z0-9_,\s*-]+)\])?(?:\s*--\s*(?P<reason>.*\S))?"
