@@ -52,6 +52,7 @@ class Rule:
 
 
 _RULES: dict[str, Rule] = {}
+_NAMES: set[str] = set()
 
 
 def define(
@@ -73,7 +74,7 @@ def define(
         raise ValueError(f"rule {id}: unknown category {category!r}")
     if id in _RULES:
         raise ValueError(f"rule {id} is declared twice")
-    if any(r.name == name for r in _RULES.values()):
+    if name in _NAMES:
         raise ValueError(f"rule name {name!r} is declared twice")
     rule = Rule(
         id=id,
@@ -89,6 +90,7 @@ def define(
         references=references,
     )
     _RULES[id] = rule
+    _NAMES.add(name)
     return rule
 
 
