@@ -6,6 +6,8 @@ alone, whatever format scanners are installed.
 
 from __future__ import annotations
 
+import collections
+import gc
 import hashlib
 import io
 import pickle
@@ -452,3 +454,24 @@ def test_an_artifact_shorter_than_its_head_is_read_from_the_head() -> None:
         head=b"01234",
     )
     assert longer.read_at_most(100) == b"0123456789"
+
+
+def test_scans_free_what_they_build_without_the_cycle_collector(tmp_path: Path) -> None:
+    # Symbolic pickle values, contexts and their hooks are freed by reference counting as soon
+    # as a scan ends; cycles among them would leave it to the collector, scan after scan.
+    plain = tmp_path / "model.pkl"
+    plain.write_bytes(pickle.dumps(collections.OrderedDict(w=[1.0, 2.0], b=(3, "x"))))
+    archive = tmp_path / "model.pt"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("model/data.pkl", plain.read_bytes())
+        zipped.writestr("model/version", "3\n")
+    for path in (plain, archive):  # first scans load modules, which leave cycles of their own
+        scan_file(path.name, path)
+    gc.collect()
+    gc.disable()
+    try:
+        for path in (plain, archive):
+            assert scan_file(path.name, path).findings == []
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -203,6 +203,8 @@ def scan_file(
             result.findings.append(
                 _incomplete_finding(artifact, f"internal error: {type(exc).__name__}", "engine")
             )
+        finally:
+            context.nested = None  # a cycle through the closure: freed now, not by the collector
         result.warnings.extend(context.warnings)
     result.findings = dedupe(result.findings)
     return result
@@ -278,6 +280,8 @@ def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None)
             findings.extend(scan_artifact(artifact, context))
         except LimitExceeded as exc:
             findings.append(_limit_finding(artifact, exc))
+        finally:
+            context.nested = None
     return dedupe(findings)
 
 

@@ -62,6 +62,10 @@ def analyse_stream(
     except (FormatError, LimitExceeded) as exc:
         setattr(exc, "analysis", analysis)  # noqa: B010 - exceptions carry no such field
         raise
+    finally:
+        # The hook holds the analysis, which holds the program: without this cycle, the
+        # symbolic values are freed as soon as the caller is done, not by the collector.
+        program.on_build = None
     return analysis
 
 
