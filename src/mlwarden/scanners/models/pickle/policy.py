@@ -22,6 +22,7 @@ to the weakness (CWE-502) and to published scanner bypasses that used the entry.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -147,6 +148,7 @@ def _dangerous_match(parts: list[str]) -> tuple[str, Reference] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # checkpoints import the same few globals again and again
 def classify_global(module: str, name: str) -> GlobalVerdict:
     """Classify the global ``module.name`` that a pickle imports.
 
