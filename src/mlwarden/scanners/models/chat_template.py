@@ -4,21 +4,27 @@ A template is parsed into Jinja2's syntax tree and the tree is walked; it is nev
 or rendered. Real chat templates (loops over messages, conditionals, ``raise_exception``,
 ``namespace`` counters, string filters) use none of the constructs that server-side template
 injection needs: dunder attributes, the ``attr`` filter, gadget globals' internals, imports.
+
+The tree comes from :mod:`.jinja_syntax`, which parses what jinja2 parses without importing
+it. Only a template that parser rejects goes to jinja2 itself, so that the error message is
+jinja2's, and a template wrongly rejected there is still analysed, by the same rules.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.ext import Extension
-from jinja2.parser import Parser
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING
 
 from mlwarden.findings import Finding
 from mlwarden.scanners.interface import Artifact, Scanner
+from mlwarden.scanners.models.jinja_syntax import JinjaSyntaxError, Node, parse_template
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.parser import Parser
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 #: Attribute names that only lead from template objects to Python internals.
 DANGEROUS_ATTRIBUTES = frozenset(
@@ -94,109 +100,261 @@ _ATTRIBUTE_FILTERS = frozenset(
 )
 _DUNDER = re.compile(r"^__\w+__$")
 
+#: Nodes that load another template.
+_LOADS = frozenset({"Include", "Import", "FromImport", "Extends"})
+#: Nodes the rules look at.
+_INSPECTED = frozenset({"Getattr", "Call", "Getitem", "Filter", "Name", "Const", *_LOADS})
+
 #: Most constructs listed per template.
 _MAX_CONSTRUCTS = 20
 
 
-class _GenerationBlock(Extension):
-    """Parses transformers' ``{% generation %}...{% endgeneration %}`` marker as a scope."""
-
-    tags = {"generation"}  # noqa: RUF012 - the Extension API declares it this way
-
-    def parse(self, parser: Parser) -> nodes.Node:
-        lineno = next(parser.stream).lineno
-        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
-        return nodes.Scope(body, lineno=lineno)
-
-
-@dataclass(slots=True)
 class TemplateAnalysis:
-    """What a chat template does that a chat template should not."""
+    """What a chat template does that a chat template should not.
 
-    dangerous: list[str] = field(default_factory=list)  # sandbox escapes, code execution
-    loads: list[str] = field(default_factory=list)  # include / import / extends
-    error: str | None = None  # the template could not be parsed
+    A plain class rather than a dataclass: making a dataclass compiles its methods when the
+    module is imported, which costs about as much as parsing a chat template.
+    """
+
+    __slots__ = ("dangerous", "error", "loads")
+
+    def __init__(
+        self,
+        dangerous: list[str] | None = None,
+        loads: list[str] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.dangerous = [] if dangerous is None else dangerous  # sandbox escapes, code execution
+        self.loads = [] if loads is None else loads  # include / import / extends
+        self.error = error  # the template could not be parsed
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TemplateAnalysis):
+            return NotImplemented
+        return (self.dangerous, self.loads, self.error) == (
+            other.dangerous,
+            other.loads,
+            other.error,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the lists it holds
+
+    def __repr__(self) -> str:
+        fields = f"dangerous={self.dangerous!r}, loads={self.loads!r}, error={self.error!r}"
+        return f"TemplateAnalysis({fields})"
+
+
+class _Constructs:
+    """Constructs found so far, each with the line it is on."""
+
+    __slots__ = ("dangerous", "loads")
+
+    def __init__(self) -> None:
+        self.dangerous: list[tuple[int, str]] = []
+        self.loads: list[tuple[int, str]] = []
+
+    def analysis(self) -> TemplateAnalysis:
+        """Each list without repeats, in order of line and text, cut to the first few."""
+        return TemplateAnalysis(dangerous=_listed(self.dangerous), loads=_listed(self.loads))
 
 
 def analyse_template(source: str) -> TemplateAnalysis:
     """Parse ``source`` (never render it) and list its dangerous constructs."""
-    result = TemplateAnalysis()
-    env = ImmutableSandboxedEnvironment(
-        extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do", _GenerationBlock]
-    )
     try:
-        tree = env.parse(source)
+        tree: Node | None = parse_template(source)
+    except (JinjaSyntaxError, RecursionError):
+        tree = None
+    if tree is None:  # jinja2 has the last word, and words the error
+        return _analyse_with_jinja2(source)
+    found = _Constructs()
+    stack: list[object] = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) is Node:  # lists of nodes hold only nodes, but for import names
+            if node.kind in _INSPECTED:
+                _inspect(node, found)
+            for value in node.fields:
+                if type(value) is Node:
+                    stack.append(value)
+                elif type(value) is list:
+                    stack.extend(value)
+    return found.analysis()
+
+
+def _inspect(node: Node, found: _Constructs) -> None:
+    """Record what ``node`` itself does; its children are inspected on their own."""
+    kind = node.kind
+    if kind == "Getattr":
+        owner, attr = node.fields[0], node.fields[1]
+        if isinstance(owner, Node) and isinstance(attr, str):
+            _check_attribute(attr, _name_of(owner), node.lineno, found)
+    elif kind == "Call":
+        callee = node.fields[0]
+        if isinstance(callee, Node) and callee.kind == "Getattr":
+            attr = callee.fields[1]
+            if attr in DANGEROUS_CALLS:
+                found.dangerous.append((node.lineno, f"a call of {attr}() (line {node.lineno})"))
+    elif kind == "Getitem":
+        owner, arg = node.fields[0], node.fields[1]
+        key = _constant_text(arg) if isinstance(arg, Node) else None
+        if key is not None and isinstance(owner, Node):
+            _check_attribute(key, _name_of(owner), node.lineno, found)
+    elif kind == "Filter":
+        name, kwargs = node.fields[1], node.fields[3]
+        if name == "attr":
+            found.dangerous.append((node.lineno, f"the attr filter (line {node.lineno})"))
+        elif name in _ATTRIBUTE_FILTERS and isinstance(kwargs, list):
+            for keyword in kwargs:
+                if isinstance(keyword, Node) and keyword.fields[0] == "attribute":
+                    value = keyword.fields[1]
+                    text = _constant_text(value) if isinstance(value, Node) else None
+                    if text is not None and _is_private(text):
+                        found.dangerous.append(
+                            (node.lineno, f"{name}(attribute={text!r}) (line {node.lineno})")
+                        )
+    elif kind == "Name":
+        name, ctx = node.fields
+        if ctx == "load" and name in FOREIGN_NAMES:
+            found.dangerous.append((node.lineno, f"the name {name!r} (line {node.lineno})"))
+    elif kind == "Const":
+        value = node.fields[0]
+        if isinstance(value, str) and _DUNDER.match(value):
+            found.dangerous.append((node.lineno, f"the string {value!r} (line {node.lineno})"))
+    elif kind in _LOADS:
+        found.loads.append((node.lineno, f"{kind.lower()} (line {node.lineno})"))
+
+
+def _name_of(node: Node) -> str | None:
+    """The name a ``Name`` node looks up, else ``None``."""
+    name = node.fields[0] if node.kind == "Name" else None
+    return name if isinstance(name, str) else None
+
+
+def _check_attribute(name: str, owner: str | None, line: int, found: _Constructs) -> None:
+    """``owner.name`` or ``owner[name]``, where ``owner`` is the name of a plain name lookup."""
+    if _is_private(name) or name in DANGEROUS_ATTRIBUTES:
+        found.dangerous.append((line, f"attribute {name!r} (line {line})"))
+    elif owner in GADGET_GLOBALS:
+        found.dangerous.append((line, f"{owner}.{name} (line {line})"))
+
+
+def _constant_text(node: Node) -> str | None:
+    """The string an expression of constants folds to (``'__cla' ~ 'ss__'``), else ``None``."""
+    if node.kind == "Const":
+        value = node.fields[0]
+        return value if isinstance(value, str) else None
+    if node.kind == "Concat":
+        parts = [_constant_text(item) for item in node.children()]
+        return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
+    if node.kind == "Add":
+        left, right = node.fields
+        if not isinstance(left, Node) or not isinstance(right, Node):
+            return None
+        left_text, right_text = _constant_text(left), _constant_text(right)
+        return None if left_text is None or right_text is None else left_text + right_text
+    return None
+
+
+@functools.cache
+def _jinja2_environment() -> ImmutableSandboxedEnvironment:
+    """The environment chat renderers parse with: loop controls, ``do`` and ``generation``."""
+    from jinja2 import nodes
+    from jinja2.ext import Extension
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class GenerationBlock(Extension):
+        """Parses transformers' ``{% generation %}...{% endgeneration %}`` marker as a scope."""
+
+        tags = {"generation"}  # noqa: RUF012 - the Extension API declares it this way
+
+        def parse(self, parser: Parser) -> nodes.Node:
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+            return nodes.Scope(body, lineno=lineno)
+
+    return ImmutableSandboxedEnvironment(
+        extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do", GenerationBlock]
+    )
+
+
+def _analyse_with_jinja2(source: str) -> TemplateAnalysis:
+    """The same analysis over jinja2's own parse, for templates :mod:`.jinja_syntax` rejects."""
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        tree = _jinja2_environment().parse(source)
     except TemplateSyntaxError as exc:
-        result.error = f"line {exc.lineno}: {exc.message}"
-        return result
+        return TemplateAnalysis(error=f"line {exc.lineno}: {exc.message}")
     except RecursionError:
-        result.error = "nested too deeply to parse"
-        return result
+        return TemplateAnalysis(error="nested too deeply to parse")
+    found = _Constructs()
     stack: list[nodes.Node] = [tree]
     while stack:
         node = stack.pop()
-        _inspect(node, result)
+        _inspect_jinja2(node, found)
         stack.extend(node.iter_child_nodes())
-    result.dangerous = _unique(result.dangerous)[:_MAX_CONSTRUCTS]
-    result.loads = _unique(result.loads)[:_MAX_CONSTRUCTS]
-    return result
+    return found.analysis()
 
 
-def _inspect(node: nodes.Node, result: TemplateAnalysis) -> None:
-    line = getattr(node, "lineno", 0)
+def _inspect_jinja2(node: nodes.Node, found: _Constructs) -> None:
+    from jinja2 import nodes
+
+    line = getattr(node, "lineno", 0) or 0
     where = f" (line {line})"
     if isinstance(node, nodes.Getattr):
-        _check_attribute(node.attr, node.node, result, where)
+        _check_jinja2_attribute(node.attr, node.node, found, line)
     elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
         if node.node.attr in DANGEROUS_CALLS:
-            result.dangerous.append(f"a call of {node.node.attr}(){where}")
+            found.dangerous.append((line, f"a call of {node.node.attr}(){where}"))
     elif isinstance(node, nodes.Getitem):
-        key = _constant_text(node.arg)
+        key = _jinja2_constant_text(node.arg)
         if key is not None:
-            _check_attribute(key, node.node, result, where)
+            _check_jinja2_attribute(key, node.node, found, line)
     elif isinstance(node, nodes.Filter):
         if node.name == "attr":
-            result.dangerous.append(f"the attr filter{where}")
+            found.dangerous.append((line, f"the attr filter{where}"))
         elif node.name in _ATTRIBUTE_FILTERS:
             for kw in node.kwargs:
-                value = _constant_text(kw.value)
+                value = _jinja2_constant_text(kw.value)
                 if kw.key == "attribute" and value is not None and _is_private(value):
-                    result.dangerous.append(f"{node.name}(attribute={value!r}){where}")
+                    found.dangerous.append((line, f"{node.name}(attribute={value!r}){where}"))
     elif isinstance(node, nodes.Name) and node.ctx == "load" and node.name in FOREIGN_NAMES:
-        result.dangerous.append(f"the name {node.name!r}{where}")
+        found.dangerous.append((line, f"the name {node.name!r}{where}"))
     elif isinstance(node, nodes.Const) and isinstance(node.value, str):
         if _DUNDER.match(node.value):
-            result.dangerous.append(f"the string {node.value!r}{where}")
+            found.dangerous.append((line, f"the string {node.value!r}{where}"))
     elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
-        result.loads.append(f"{type(node).__name__.lower()}{where}")
+        found.loads.append((line, f"{type(node).__name__.lower()}{where}"))
 
 
-def _check_attribute(name: str, owner: nodes.Node, result: TemplateAnalysis, where: str) -> None:
-    if _is_private(name) or name in DANGEROUS_ATTRIBUTES:
-        result.dangerous.append(f"attribute {name!r}{where}")
-    elif isinstance(owner, nodes.Name) and owner.name in GADGET_GLOBALS:
-        result.dangerous.append(f"{owner.name}.{name}{where}")
+def _check_jinja2_attribute(name: str, owner: nodes.Node, found: _Constructs, line: int) -> None:
+    from jinja2 import nodes
+
+    _check_attribute(name, owner.name if isinstance(owner, nodes.Name) else None, line, found)
+
+
+def _jinja2_constant_text(node: nodes.Node) -> str | None:
+    """:func:`_constant_text` over jinja2's nodes."""
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Const):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, nodes.Concat):
+        parts = [_jinja2_constant_text(n) for n in node.nodes]
+        return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
+    if isinstance(node, nodes.Add):
+        left, right = _jinja2_constant_text(node.left), _jinja2_constant_text(node.right)
+        return None if left is None or right is None else left + right
+    return None
 
 
 def _is_private(name: str) -> bool:
     return name.startswith("_")
 
 
-def _constant_text(node: nodes.Node) -> str | None:
-    """The string an expression of constants folds to (``'__cla' ~ 'ss__'``), else ``None``."""
-    if isinstance(node, nodes.Const):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, nodes.Concat):
-        parts = [_constant_text(n) for n in node.nodes]
-        return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
-    if isinstance(node, nodes.Add):
-        left, right = _constant_text(node.left), _constant_text(node.right)
-        return None if left is None or right is None else left + right
-    return None
-
-
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+def _listed(constructs: list[tuple[int, str]]) -> list[str]:
+    unique = dict.fromkeys(constructs)
+    return [text for _, text in sorted(unique)][:_MAX_CONSTRUCTS]
 
 
 __all__ = ["TemplateAnalysis", "analyse_template"]
