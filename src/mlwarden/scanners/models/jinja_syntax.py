@@ -40,8 +40,8 @@ NESTING_BUDGET = 600
 _EXPRESSION_COST = 15  # parse_expression down to a primary, or into brackets and arguments
 _BLOCK_COST = 5  # a statement body nested in another
 _CHAIN_COST = 2  # one more unary sign, ``not`` or ``else`` in a chain
-#: Each bracket opens at least one more expression, so past this depth the parser would stop
-#: anyway; the lexer stops there instead of reading a megabyte of brackets first.
+#: Inside brackets jinja2 parses a new expression, so past this depth the parser would all but
+#: certainly exhaust its budget; the lexer stops here instead, before reading a megabyte more.
 _MAX_BRACKETS = NESTING_BUDGET // _EXPRESSION_COST
 
 #: One token inside a tag after any whitespace, by the first alternative that matches, in the
