@@ -24,6 +24,7 @@ from mlwarden.scanners.models.jinja_syntax import (
     UndecidedSyntax,
     _number_end,
     parse_template,
+    template_nodes,
 )
 
 CHATML = (
@@ -197,10 +198,25 @@ def _form(value: object) -> object:
     return (type(value).__name__, value)
 
 
+def _walk(tree: Node) -> list[Node]:
+    """Every node of ``tree``, parents before children."""
+    found, stack = [], [tree]
+    while stack:
+        found.append(stack.pop())
+        stack.extend(reversed(found[-1].children()))
+    return found
+
+
 def assert_same_as_jinja2(source: str) -> Node:
     """Our tree of ``source``, after checking it is jinja2's, and the analyses agree."""
     tree = parse_template(source)
     assert _form(tree) == _form(chat_template._jinja2_environment().parse(source))
+    nodes = template_nodes(source)  # the tree's nodes, each once, children before parents
+    order = {id(node): i for i, node in enumerate(nodes)}
+    walked = _walk(nodes[-1])
+    assert nodes[-1].kind == "Template" and _form(nodes[-1]) == _form(tree)
+    assert len(order) == len(nodes) == len(walked)
+    assert all(order[id(child)] < order[id(node)] for node in walked for child in node.children())
     ours, reference = analyse_template(source), chat_template._analyse_with_jinja2(source)
     assert (ours.dangerous, ours.loads, ours.error) == (reference.dangerous, reference.loads, None)
     return tree

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mlwarden.findings import Finding
 from mlwarden.scanners.interface import Artifact, Scanner
-from mlwarden.scanners.models.jinja_syntax import JinjaSyntaxError, Node, parse_template
+from mlwarden.scanners.models.jinja_syntax import JinjaSyntaxError, Node, template_nodes
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -161,23 +161,15 @@ class _Constructs:
 def analyse_template(source: str) -> TemplateAnalysis:
     """Parse ``source`` (never render it) and list its dangerous constructs."""
     try:
-        tree: Node | None = parse_template(source)
+        nodes: list[Node] | None = template_nodes(source)
     except (JinjaSyntaxError, RecursionError):
-        tree = None
-    if tree is None:  # jinja2 has the last word, and words the error
+        nodes = None
+    if nodes is None:  # jinja2 has the last word, and words the error
         return _analyse_with_jinja2(source)
     found = _Constructs()
-    stack: list[object] = [tree]
-    while stack:
-        node = stack.pop()
-        if type(node) is Node:  # lists of nodes hold only nodes, but for import names
-            if node.kind in _INSPECTED:
-                _inspect(node, found)
-            for value in node.fields:
-                if type(value) is Node:
-                    stack.append(value)
-                elif type(value) is list:
-                    stack.extend(value)
+    for node in nodes:
+        if node.kind in _INSPECTED:
+            _inspect(node, found)
     return found.analysis()
 
 

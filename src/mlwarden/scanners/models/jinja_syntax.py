@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from itertools import accumulate, repeat
 from typing import NoReturn, TypeAlias
 
 #: What a field of a node holds: a node, a list of nodes, the names of a ``from`` import, or a
@@ -44,15 +45,13 @@ _CHAIN_COST = 2  # one more unary sign, ``not`` or ``else`` in a chain
 #: certainly exhaust its budget; the lexer stops here instead, before reading a megabyte more.
 _MAX_BRACKETS = NESTING_BUDGET // _EXPRESSION_COST
 
-#: One token inside a tag after any whitespace, by the first alternative that matches, in the
-#: order of jinja2's rules: 1 an end delimiter (used as one only where it ends this tag), 2 the
-#: first digit of a number (read by :func:`_number_end`), 3 a name, 4 a string, 5 an operator.
-_TAG_TOKEN = re.compile(
-    r"""\s*(?:([-+]?%\}|-?\}\})|(\d)|(\w+)
-    |('[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*")
-    |(//|\*\*|==|!=|>=|<=|[-+/*%~\[\](){}><=.:|,;]))""",
-    re.VERBOSE | re.DOTALL,
-)
+#: The start of a token inside a tag, after any whitespace, in the order of jinja2's rules:
+#: 1 an end delimiter (one only where it ends this tag), 2 the first digit of a number, 3 a
+#: name, 4 any other character (a quote, an operator, or an error). Numbers, strings and
+#: operators are read on from there; a short pattern is quick to compile.
+_TAG_TOKEN = re.compile(r"\s*(?:([-+]?%\}|-?\}\})|(\d)|(\w+)|(\S))")
+_OPERATORS_OF_TWO = frozenset({"//", "**", "==", "!=", ">=", "<="})
+_OPERATORS_OF_ONE = frozenset("+-/*%~[](){}><=.:|,;")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 _COMPARISONS = {"==": "eq", "!=": "ne", ">": "gt", ">=": "gteq", "<": "lt", "<=": "lteq"}
@@ -125,6 +124,14 @@ def parse_template(source: str) -> Node:
     return _Parser(*_tokenize(source)).parse()
 
 
+def template_nodes(source: str) -> list[Node]:
+    """Every node of the tree of ``source`` once, children before parents, the ``Template``
+    node last; or :class:`JinjaSyntaxError`. Cheaper than walking the tree for each node."""
+    parser = _Parser(*_tokenize(source))
+    parser.parse()
+    return parser.made
+
+
 def _error_at(source: str, pos: int, message: str) -> JinjaSyntaxError:
     return JinjaSyntaxError(message, source.count("\n", 0, pos) + 1)
 
@@ -174,15 +181,13 @@ def _tokenize(source: str) -> tuple[list[str], list[TokenValue], list[int]]:
             values.append(None)
             starts.append(start)
             pos = _scan_tag(source, inside, opener == "%", kinds, values, starts)
-    lines: list[int] = []
-    line, counted = 1, 0
-    for start in starts:
-        line += source.count("\n", counted, start)
-        counted = start
-        lines.append(line)
+    # Each token's line: 1 plus the line breaks before it, counted between token starts.
+    breaks = map(source.count, repeat("\n"), [0, *starts], starts)
+    lines = list(accumulate(breaks, initial=1))[1:]
+    last = lines[-1] if lines else 1
     kinds += ("eof", "eof")
     values += (None, None)
-    lines += (line, line)
+    lines += (last, last)
     return kinds, values, lines
 
 
@@ -288,8 +293,32 @@ def _scan_tag(
         group = token.lastindex or 0  # one group always matches; each ends the match
         start, pos = token.span(group)
         text: str = token[group]
-        if group == 5:
-            if text in _CLOSERS:
+        if group == 3:
+            follower = source[pos : pos + 1]
+            if follower > "\x7f" and ("a" + follower).isidentifier():
+                raise UndecidedSyntax(f"name continued by {follower!r}", 0)
+            # A name never starts with a digit here (numbers come first), so an ASCII one
+            # is an identifier; others may not be.
+            if not text.isascii() and not text.isidentifier():
+                raise _error_at(source, start, "invalid character in identifier")
+            add_kind("name")
+            add_value(text)
+        elif group == 4:
+            if text == "'" or text == '"':
+                pos = _string_end(source, start)
+                if pos < 0:  # jinja2 reads an unclosed quote as an unexpected character
+                    raise _error_at(source, start, f"unexpected char {text!r}")
+                add_kind("string")
+                add_value(_string_value(source, start, source[start + 1 : pos - 1]))
+                add_start(start)
+                continue
+            pair = source[start : start + 2]
+            if pair in _OPERATORS_OF_TWO:
+                text = pair
+                pos = start + 2
+            elif text not in _OPERATORS_OF_ONE:
+                raise _error_at(source, start, f"unexpected char {text!r}")
+            elif text in _CLOSERS:
                 open_brackets.append(_CLOSERS[text])
                 if len(open_brackets) > _MAX_BRACKETS:
                     raise UndecidedSyntax("brackets nested too deeply", 0)
@@ -297,14 +326,6 @@ def _scan_tag(
                 raise _error_at(source, start, f"unexpected {text!r}")
             add_kind(text)
             add_value(None)
-        elif group == 3:
-            follower = source[pos : pos + 1]
-            if follower > "\x7f" and ("a" + follower).isidentifier():
-                raise UndecidedSyntax(f"name continued by {follower!r}", 0)
-            if not text.isidentifier():
-                raise _error_at(source, start, "invalid character in identifier")
-            add_kind("name")
-            add_value(text)
         elif group == 1:
             if not open_brackets and (text[-2] == "%") == block:
                 add_kind("block_end" if block else "variable_end")
@@ -318,9 +339,6 @@ def _scan_tag(
                 raise _error_at(source, start, "unexpected '}'")
             add_kind(text)
             add_value(None)
-        elif group == 4:
-            add_kind("string")
-            add_value(_string_value(source, start, text[1:-1]))
         else:
             pos, is_float = _number_end(source, start)
             if pos == start:  # a digit of another script starts a name, never a valid one
@@ -338,6 +356,24 @@ def _scan_tag(
                     raise _error_at(source, start, "invalid integer") from None
                 add_kind("integer")
         add_start(start)
+
+
+def _string_end(source: str, start: int) -> int:
+    """The position after the string literal whose quote is at ``start``, or -1 if unclosed.
+
+    A backslash escapes the character after it, so a quote closes the string when an even
+    number of backslashes precedes it.
+    """
+    quote = source[start]
+    close = source.find(quote, start + 1)
+    while close >= 0:
+        escape = close
+        while escape > start + 1 and source[escape - 1] == "\\":
+            escape -= 1
+        if (close - escape) % 2 == 0:
+            return close + 1
+        close = source.find(quote, close + 1)
+    return -1
 
 
 def _digits_end(source: str, pos: int) -> int:
@@ -424,7 +460,7 @@ def _string_value(source: str, pos: int, body: str) -> str:
 class _Parser:
     """Recursive descent over the tokens, by jinja2's grammar, building jinja2's tree."""
 
-    __slots__ = ("depth", "i", "kind", "kinds", "lines", "values")
+    __slots__ = ("depth", "i", "kind", "kinds", "lines", "made", "values")
 
     def __init__(self, kinds: list[str], values: list[TokenValue], lines: list[int]) -> None:
         self.kinds = kinds
@@ -433,6 +469,13 @@ class _Parser:
         self.i = 0
         self.kind = kinds[0]
         self.depth = 0
+        self.made: list[Node] = []
+
+    def node(self, kind: str, lineno: int, fields: tuple[Field, ...]) -> Node:
+        """A new node, recorded in :attr:`made` (every node made ends up in the tree)."""
+        node = Node(kind, lineno, fields)
+        self.made.append(node)
+        return node
 
     # -- tokens
 
@@ -483,7 +526,7 @@ class _Parser:
     # -- statements
 
     def parse(self) -> Node:
-        return Node("Template", 1, (self.subparse(None),))
+        return self.node("Template", 1, (self.subparse(None),))
 
     def subparse(self, end_names: tuple[str, ...] | None) -> list[Node]:
         body: list[Node] = []
@@ -492,14 +535,14 @@ class _Parser:
             kind = self.kind
             if kind == "data":
                 i = self.advance()
-                output.append(Node("TemplateData", self.lines[i], (self.values[i],)))
+                output.append(self.node("TemplateData", self.lines[i], (self.values[i],)))
             elif kind == "variable_begin":
                 self.advance()
                 output.append(self.parse_tuple())
                 self.expect("variable_end")
             else:
                 if output:
-                    body.append(Node("Output", output[0].lineno, (output,)))
+                    body.append(self.node("Output", output[0].lineno, (output,)))
                     output = []
                 self.advance()
                 if (
@@ -511,7 +554,7 @@ class _Parser:
                 body.append(self.parse_statement())
                 self.expect("block_end")
         if output:
-            body.append(Node("Output", output[0].lineno, (output,)))
+            body.append(self.node("Output", output[0].lineno, (output,)))
         return body
 
     def parse_statement(self) -> Node:
@@ -541,10 +584,10 @@ class _Parser:
         target = self.parse_assign_target(with_namespace=True)
         if self.kind == "=":
             self.advance()
-            return Node("Assign", lineno, (target, self.parse_tuple()))
+            return self.node("Assign", lineno, (target, self.parse_tuple()))
         filter_node = self.parse_filter(None)
         body = self.parse_statements(("endset",), drop_needle=True)
-        return Node("AssignBlock", lineno, (target, filter_node, body))
+        return self.node("AssignBlock", lineno, (target, filter_node, body))
 
     def parse_for(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -561,7 +604,7 @@ class _Parser:
             orelse: list[Node] = []
         else:
             orelse = self.parse_statements(("endfor",), drop_needle=True)
-        return Node("For", lineno, (target, iterable, body, orelse, test, recursive))
+        return self.node("For", lineno, (target, iterable, body, orelse, test, recursive))
 
     def parse_if(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -579,8 +622,8 @@ class _Parser:
                 orelse = self.parse_statements(("endif",), drop_needle=True)
             break
         first_line, first_test, first_body = clauses[0]
-        elifs = [Node("If", line, (test, body, [], [])) for line, test, body in clauses[1:]]
-        return Node("If", first_line, (first_test, first_body, elifs, orelse))
+        elifs = [self.node("If", line, (test, body, [], [])) for line, test, body in clauses[1:]]
+        return self.node("If", first_line, (first_test, first_body, elifs, orelse))
 
     def parse_with(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -593,13 +636,15 @@ class _Parser:
             self.expect("=")
             values.append(self.parse_expression())
         body = self.parse_statements(("endwith",), drop_needle=True)
-        return Node("With", lineno, (targets, values, body))
+        return self.node("With", lineno, (targets, values, body))
 
     def parse_autoescape(self) -> Node:
         lineno = self.lines[self.advance()]
-        option = Node("Keyword", 0, ("autoescape", self.parse_expression()))
+        option = self.node("Keyword", 0, ("autoescape", self.parse_expression()))
         body = self.parse_statements(("endautoescape",), drop_needle=True)
-        return Node("Scope", 0, ([Node("ScopedEvalContextModifier", lineno, ([option], body))],))
+        return self.node(
+            "Scope", 0, ([self.node("ScopedEvalContextModifier", lineno, ([option], body))],)
+        )
 
     def parse_block(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -621,11 +666,11 @@ class _Parser:
                 ):
                     self.fail("required blocks can only contain comments or whitespace")
         self.skip_name(name)
-        return Node("Block", lineno, (name, body, scoped, required))
+        return self.node("Block", lineno, (name, body, scoped, required))
 
     def parse_extends(self) -> Node:
         lineno = self.lines[self.advance()]
-        return Node("Extends", lineno, (self.parse_expression(),))
+        return self.node("Extends", lineno, (self.parse_expression(),))
 
     def parse_context(self, default: bool) -> bool:
         """``with context`` or ``without context`` after an include or import, if there."""
@@ -644,7 +689,7 @@ class _Parser:
             self.advance()
             self.advance()
         with_context = self.parse_context(True)
-        return Node("Include", lineno, (template, with_context, ignore_missing))
+        return self.node("Include", lineno, (template, with_context, ignore_missing))
 
     def parse_import(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -652,7 +697,7 @@ class _Parser:
         if not self.skip_name("as"):
             self.fail("expected 'as'")
         target = self.parse_name_target()
-        return Node("Import", lineno, (template, target, self.parse_context(False)))
+        return self.node("Import", lineno, (template, target, self.parse_context(False)))
 
     def parse_from(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -680,7 +725,7 @@ class _Parser:
             with_context = self.from_context()
             if with_context is not None or self.kind != ",":
                 break
-        return Node("FromImport", lineno, (template, names, bool(with_context)))
+        return self.node("FromImport", lineno, (template, names, bool(with_context)))
 
     def from_context(self) -> bool | None:
         # Here jinja2 looks at the token's value alone: a string 'with' counts as well.
@@ -699,7 +744,7 @@ class _Parser:
             if args:
                 self.expect(",")
             lineno = self.line()
-            arg = Node("Name", lineno, (self.parse_name_target(), "param"))
+            arg = self.node("Name", lineno, (self.parse_name_target(), "param"))
             if self.kind == "=":
                 self.advance()
                 defaults.append(self.parse_expression())
@@ -716,20 +761,20 @@ class _Parser:
         if call.kind != "Call":
             self.fail("expected call", lineno)
         body = self.parse_statements(("endcall",), drop_needle=True)
-        return Node("CallBlock", lineno, (call, args, defaults, body))
+        return self.node("CallBlock", lineno, (call, args, defaults, body))
 
     def parse_filter_block(self) -> Node:
         lineno = self.lines[self.advance()]
         filter_node = self.parse_filter(None, start_inline=True)
         body = self.parse_statements(("endfilter",), drop_needle=True)
-        return Node("FilterBlock", lineno, (body, filter_node))
+        return self.node("FilterBlock", lineno, (body, filter_node))
 
     def parse_macro(self) -> Node:
         lineno = self.lines[self.advance()]
         name = self.parse_name_target()
         args, defaults = self.parse_signature()
         body = self.parse_statements(("endmacro",), drop_needle=True)
-        return Node("Macro", lineno, (name, args, defaults, body))
+        return self.node("Macro", lineno, (name, args, defaults, body))
 
     def parse_print(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -738,20 +783,20 @@ class _Parser:
             if items:
                 self.expect(",")
             items.append(self.parse_expression())
-        return Node("Output", lineno, (items,))
+        return self.node("Output", lineno, (items,))
 
     def parse_do(self) -> Node:
         lineno = self.lines[self.advance()]
-        return Node("ExprStmt", lineno, (self.parse_tuple(),))
+        return self.node("ExprStmt", lineno, (self.parse_tuple(),))
 
     def parse_loop_control(self) -> Node:
         i = self.advance()
-        return Node("Break" if self.values[i] == "break" else "Continue", self.lines[i], ())
+        return self.node("Break" if self.values[i] == "break" else "Continue", self.lines[i], ())
 
     def parse_generation(self) -> Node:
         lineno = self.lines[self.advance()]
         body = self.parse_statements(("endgeneration",), drop_needle=True)
-        return Node("Scope", lineno, (body,))
+        return self.node("Scope", lineno, (body,))
 
     # -- assignment targets
 
@@ -767,16 +812,18 @@ class _Parser:
         return self.as_target(target, ctx)
 
     def as_target(self, node: Node, ctx: str) -> Node:
-        """``node`` with ``ctx`` set, if something can be assigned to it."""
-        if node.kind == "Name":
-            return Node("Name", node.lineno, (node.fields[0], ctx))
-        if node.kind == "NSRef":
-            return node
-        items = node.fields[0]
-        if node.kind == "Tuple" and isinstance(items, list):
-            targets = [self.as_target(item, ctx) for item in items if isinstance(item, Node)]
-            return Node("Tuple", node.lineno, (targets, ctx))
-        self.fail(f"can't assign to {node.kind.lower()!r}", node.lineno)
+        """``node``, its ``ctx`` set, if something can be assigned to it (jinja2's set_ctx)."""
+        kind = node.kind
+        if kind == "Name":
+            node.fields = (node.fields[0], ctx)
+        elif kind == "Tuple" and isinstance(node.fields[0], list):
+            for item in node.fields[0]:
+                if isinstance(item, Node):
+                    self.as_target(item, ctx)
+            node.fields = (node.fields[0], ctx)
+        elif kind != "NSRef":
+            self.fail(f"can't assign to {kind.lower()!r}", node.lineno)
+        return node
 
     # -- expressions
 
@@ -808,7 +855,7 @@ class _Parser:
                 self.enter(_CHAIN_COST)
                 orelse = self.parse_condexpr()
                 self.depth -= _CHAIN_COST
-            node = Node("CondExpr", lineno, (test, node, orelse))
+            node = self.node("CondExpr", lineno, (test, node, orelse))
             lineno = self.lines[self.i]
         return node
 
@@ -827,7 +874,7 @@ class _Parser:
 
     def or_rest(self, node: Node, lineno: int) -> Node:
         while self.skip_name("or"):
-            node = Node("Or", lineno, (node, self.parse_and()))
+            node = self.node("Or", lineno, (node, self.parse_and()))
             lineno = self.lines[self.i]
         return node
 
@@ -837,7 +884,7 @@ class _Parser:
 
     def and_rest(self, node: Node, lineno: int) -> Node:
         while self.skip_name("and"):
-            node = Node("And", lineno, (node, self.parse_not()))
+            node = self.node("And", lineno, (node, self.parse_not()))
             lineno = self.lines[self.i]
         return node
 
@@ -845,7 +892,7 @@ class _Parser:
         if self.kind == "name" and self.values[self.i] == "not":
             lineno = self.lines[self.advance()]
             self.enter(_CHAIN_COST)
-            node = Node("Not", lineno, (self.parse_not(),))
+            node = self.node("Not", lineno, (self.parse_not(),))
             self.depth -= _CHAIN_COST
             return node
         lineno = self.lines[self.i]
@@ -857,17 +904,17 @@ class _Parser:
             kind = self.kind
             if kind in _COMPARISONS:
                 self.advance()
-                operands.append(Node("Operand", 0, (_COMPARISONS[kind], self.parse_math1())))
+                operands.append(self.node("Operand", 0, (_COMPARISONS[kind], self.parse_math1())))
             elif self.skip_name("in"):
-                operands.append(Node("Operand", 0, ("in", self.parse_math1())))
+                operands.append(self.node("Operand", 0, ("in", self.parse_math1())))
             elif self.at_name("not") and self.next_is_name("in"):
                 self.advance()
                 self.advance()
-                operands.append(Node("Operand", 0, ("notin", self.parse_math1())))
+                operands.append(self.node("Operand", 0, ("notin", self.parse_math1())))
             else:
                 break
             lineno = self.lines[self.i]
-        return Node("Compare", lineno, (node, operands)) if operands else node
+        return self.node("Compare", lineno, (node, operands)) if operands else node
 
     def parse_math1(self) -> Node:
         lineno = self.lines[self.i]
@@ -877,7 +924,7 @@ class _Parser:
         while self.kind in _SUMS:
             kind = _SUMS[self.kind]
             self.advance()
-            node = Node(kind, lineno, (node, self.parse_concat()))
+            node = self.node(kind, lineno, (node, self.parse_concat()))
             lineno = self.lines[self.i]
         return node
 
@@ -892,7 +939,7 @@ class _Parser:
         while self.kind == "~":
             self.advance()
             items.append(self.parse_math2())
-        return Node("Concat", lineno, (items,))
+        return self.node("Concat", lineno, (items,))
 
     def parse_math2(self) -> Node:
         lineno = self.lines[self.i]
@@ -902,7 +949,7 @@ class _Parser:
         while self.kind in _PRODUCTS:
             kind = _PRODUCTS[self.kind]
             self.advance()
-            node = Node(kind, lineno, (node, self.parse_pow()))
+            node = self.node(kind, lineno, (node, self.parse_pow()))
             lineno = self.lines[self.i]
         return node
 
@@ -913,7 +960,7 @@ class _Parser:
     def pow_rest(self, node: Node, lineno: int) -> Node:
         while self.kind == "**":
             self.advance()
-            node = Node("Pow", lineno, (node, self.parse_unary()))
+            node = self.node("Pow", lineno, (node, self.parse_unary()))
             lineno = self.lines[self.i]
         return node
 
@@ -922,7 +969,7 @@ class _Parser:
         if kind in ("-", "+"):
             lineno = self.lines[self.advance()]
             self.enter(_CHAIN_COST)
-            node = Node("Neg" if kind == "-" else "Pos", lineno, (self.parse_unary(False),))
+            node = self.node("Neg" if kind == "-" else "Pos", lineno, (self.parse_unary(False),))
             self.depth -= _CHAIN_COST
         else:
             node = self.parse_primary()
@@ -942,21 +989,21 @@ class _Parser:
             name = self.values[i]
             assert isinstance(name, str)
             if name in _CONSTANT_NAMES:
-                return Node("Const", lineno, (_CONSTANT_NAMES[name],))
+                return self.node("Const", lineno, (_CONSTANT_NAMES[name],))
             if with_namespace and self.kind == ".":
                 self.advance()
-                return Node("NSRef", lineno, (name, self.expect_name()))
-            return Node("Name", lineno, (name, "load"))
+                return self.node("NSRef", lineno, (name, self.expect_name()))
+            return self.node("Name", lineno, (name, "load"))
         if kind == "string":
             self.advance()
             parts = [self.values[i]]
             while self.kind == "string":
                 parts.append(self.values[self.advance()])
-            return Node("Const", lineno, ("".join(p for p in parts if isinstance(p, str)),))
+            return self.node("Const", lineno, ("".join(p for p in parts if isinstance(p, str)),))
         if kind in ("integer", "float"):
             self.i = i + 1
             self.kind = self.kinds[i + 1]
-            return Node("Const", lineno, (self.values[i],))
+            return self.node("Const", lineno, (self.values[i],))
         if kind == "(":
             self.advance()
             node = self.parse_tuple(explicit_parentheses=True)
@@ -997,7 +1044,7 @@ class _Parser:
                 return items[0]
             if not explicit_parentheses:
                 self.fail(f"expected an expression, got {self.kind!r}")
-        return Node("Tuple", lineno, (items, "load"))
+        return self.node("Tuple", lineno, (items, "load"))
 
     def parse_list(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -1009,7 +1056,7 @@ class _Parser:
                 break
             items.append(self.parse_expression())
         self.expect("]")
-        return Node("List", lineno, (items,))
+        return self.node("List", lineno, (items,))
 
     def parse_dict(self) -> Node:
         lineno = self.lines[self.advance()]
@@ -1021,9 +1068,9 @@ class _Parser:
                 break
             key = self.parse_expression()
             self.expect(":")
-            items.append(Node("Pair", key.lineno, (key, self.parse_expression())))
+            items.append(self.node("Pair", key.lineno, (key, self.parse_expression())))
         self.expect("}")
-        return Node("Dict", lineno, (items,))
+        return self.node("Dict", lineno, (items,))
 
     def parse_postfix(self, node: Node) -> Node:
         while True:
@@ -1056,19 +1103,19 @@ class _Parser:
             j = self.advance()
             kind = self.kinds[j]
             if kind == "name":
-                return Node("Getattr", lineno, (node, self.values[j], "load"))
+                return self.node("Getattr", lineno, (node, self.values[j], "load"))
             if kind != "integer":
                 self.fail("expected name or number", self.lines[j])
-            index = Node("Const", self.lines[j], (self.values[j],))
-            return Node("Getitem", lineno, (node, index, "load"))
+            index = self.node("Const", self.lines[j], (self.values[j],))
+            return self.node("Getitem", lineno, (node, index, "load"))
         args: list[Node] = []
         while self.kind != "]":
             if args:
                 self.expect(",")
             args.append(self.parse_subscribed())
         self.expect("]")
-        arg = args[0] if len(args) == 1 else Node("Tuple", lineno, (args, "load"))
-        return Node("Getitem", lineno, (node, arg, "load"))
+        arg = args[0] if len(args) == 1 else self.node("Tuple", lineno, (args, "load"))
+        return self.node("Getitem", lineno, (node, arg, "load"))
 
     def parse_subscribed(self) -> Node:
         lineno = self.line()
@@ -1088,7 +1135,7 @@ class _Parser:
             self.advance()
             if self.kind not in ("]", ","):
                 step = self.parse_expression()
-        return Node("Slice", lineno, (start, stop, step))
+        return self.node("Slice", lineno, (start, stop, step))
 
     def parse_call_args(self) -> tuple[list[Node], list[Node], Node | None, Node | None]:
         lineno = self.lines[self.expect("(")]
@@ -1120,7 +1167,7 @@ class _Parser:
                 self.advance()
                 self.advance()
                 value = self.parse_expression()
-                kwargs.append(Node("Keyword", value.lineno, (key, value)))
+                kwargs.append(self.node("Keyword", value.lineno, (key, value)))
             else:
                 if dyn_args is not None or dyn_kwargs is not None or kwargs:
                     self.fail("invalid syntax for function call expression", lineno)
@@ -1132,7 +1179,7 @@ class _Parser:
     def parse_call(self, node: Node) -> Node:
         lineno = self.line()
         args, kwargs, dyn_args, dyn_kwargs = self.parse_call_args()
-        return Node("Call", lineno, (node, args, kwargs, dyn_args, dyn_kwargs))
+        return self.node("Call", lineno, (node, args, kwargs, dyn_args, dyn_kwargs))
 
     def parse_filter(self, node: Node | None, start_inline: bool = False) -> Node | None:
         while self.kind == "|" or start_inline:
@@ -1145,7 +1192,7 @@ class _Parser:
             dyn_args = dyn_kwargs = None
             if self.kind == "(":
                 args, kwargs, dyn_args, dyn_kwargs = self.parse_call_args()
-            node = Node("Filter", lineno, (node, name, args, kwargs, dyn_args, dyn_kwargs))
+            node = self.node("Filter", lineno, (node, name, args, kwargs, dyn_args, dyn_kwargs))
             start_inline = False
         return node
 
@@ -1172,8 +1219,8 @@ class _Parser:
             if self.at_name("is"):
                 self.fail("you cannot chain multiple tests with is")
             args = [self.parse_postfix(self.parse_primary())]
-        test = Node("Test", lineno, (node, name, args, kwargs, dyn_args, dyn_kwargs))
-        return Node("Not", lineno, (test,)) if negated else test
+        test = self.node("Test", lineno, (node, name, args, kwargs, dyn_args, dyn_kwargs))
+        return self.node("Not", lineno, (test,)) if negated else test
 
 
 _STATEMENTS = {
@@ -1204,4 +1251,5 @@ __all__ = [
     "Node",
     "UndecidedSyntax",
     "parse_template",
+    "template_nodes",
 ]
