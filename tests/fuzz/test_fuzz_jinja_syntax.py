@@ -632,7 +632,7 @@ HOSTILE_TEMPLATES = [
     "{{ " + "([{" * (_MEGABYTE // 3) + " }}",
     "{{ " + ")" * _MEGABYTE,
     "{{ (" + "]" * _MEGABYTE,
-    "{% if " + "(" * 40 + "x" + ")" * 40 + " %}" * (_MEGABYTE // 100),
+    ("{% if " + "(" * 40 + "x" + ")" * 40 + " %}{% endif %}") * (_MEGABYTE // 100),
     "{{ '" + "\\x" * (_MEGABYTE // 2),
     "{{ '" + "a" * _MEGABYTE + "' }}",
     '{{ "' + "\\\\" * (_MEGABYTE // 2) + " }}",
