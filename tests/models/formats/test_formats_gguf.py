@@ -149,6 +149,15 @@ def test_unparsable_template(tmp_path: Path) -> None:
     assert [f.rule for f in _scan(path)] == ["MW171"]
 
 
+@pytest.mark.parametrize("literal", ["9" * 5000, "1.\u0663"])
+def test_template_with_an_unreadable_literal_is_unparsable(tmp_path: Path, literal: str) -> None:
+    # jinja2 fails on these with ValueError or SyntaxError rather than a template error.
+    path = _write(tmp_path / "m.gguf", {"tokenizer.chat_template": "{{ " + literal + " }}"})
+    findings = _scan(path)
+    assert [f.rule for f in findings] == ["MW171"]
+    assert "literal" in findings[0].message
+
+
 @pytest.mark.parametrize("cut", [5, 10, 30, 200, -4])
 def test_truncated_file_fails_closed(tmp_path: Path, cut: int) -> None:
     data = _write(tmp_path / "full.gguf").read_bytes()

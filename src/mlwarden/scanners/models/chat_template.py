@@ -279,6 +279,10 @@ def _analyse_with_jinja2(source: str) -> TemplateAnalysis:
         return TemplateAnalysis(error=f"line {exc.lineno}: {exc.message}")
     except RecursionError:
         return TemplateAnalysis(error="nested too deeply to parse")
+    except (ValueError, SyntaxError, OverflowError) as exc:
+        # Literals jinja2's lexer cannot convert (an integer of more digits than Python
+        # converts, digits outside ASCII): no renderer could load the template either.
+        return TemplateAnalysis(error=f"a literal jinja2 cannot read ({str(exc)[:120]})")
     found = _Constructs()
     stack: list[nodes.Node] = [tree]
     while stack:
