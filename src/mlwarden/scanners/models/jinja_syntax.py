@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from itertools import accumulate, repeat
 from typing import NoReturn, TypeAlias
 
@@ -57,6 +58,7 @@ _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _COMPARISONS = {"==": "eq", "!=": "ne", ">": "gt", ">=": "gteq", "<": "lt", "<=": "lteq"}
 _SUMS = {"+": "Add", "-": "Sub"}
 _PRODUCTS = {"*": "Mul", "/": "Div", "//": "FloorDiv", "%": "Mod"}
+_POWERS = {"**": "Pow"}
 _CONSTANT_NAMES: dict[str, bool | None] = {
     "true": True,
     "True": True,
@@ -921,10 +923,16 @@ class _Parser:
         return self.math1_rest(self.parse_concat(), lineno)
 
     def math1_rest(self, node: Node, lineno: int) -> Node:
-        while self.kind in _SUMS:
-            kind = _SUMS[self.kind]
+        return self.binary_rest(node, lineno, _SUMS, self.parse_concat)
+
+    def binary_rest(
+        self, node: Node, lineno: int, operators: dict[str, str], operand: Callable[[], Node]
+    ) -> Node:
+        """Left-associative operators of one precedence level, after their first operand."""
+        while self.kind in operators:
+            kind = operators[self.kind]
             self.advance()
-            node = self.node(kind, lineno, (node, self.parse_concat()))
+            node = self.node(kind, lineno, (node, operand()))
             lineno = self.lines[self.i]
         return node
 
@@ -946,23 +954,14 @@ class _Parser:
         return self.math2_rest(self.parse_pow(), lineno)
 
     def math2_rest(self, node: Node, lineno: int) -> Node:
-        while self.kind in _PRODUCTS:
-            kind = _PRODUCTS[self.kind]
-            self.advance()
-            node = self.node(kind, lineno, (node, self.parse_pow()))
-            lineno = self.lines[self.i]
-        return node
+        return self.binary_rest(node, lineno, _PRODUCTS, self.parse_pow)
 
     def parse_pow(self) -> Node:
         lineno = self.lines[self.i]
         return self.pow_rest(self.parse_unary(), lineno)
 
     def pow_rest(self, node: Node, lineno: int) -> Node:
-        while self.kind == "**":
-            self.advance()
-            node = self.node("Pow", lineno, (node, self.parse_unary()))
-            lineno = self.lines[self.i]
-        return node
+        return self.binary_rest(node, lineno, _POWERS, self.parse_unary)
 
     def parse_unary(self, with_filter: bool = True) -> Node:
         kind = self.kind
