@@ -10,6 +10,8 @@ shrink as the work runs out. On platforms without ``fork`` a process pool is use
 
 from __future__ import annotations
 
+import gc
+
 from mlwarden.engine import (
     FileResult,
     Job,
@@ -178,6 +180,18 @@ def preload_scanners(work: list[Job], families: list[str]) -> None:
     them. Kinds are sniffed from the heads of up to :data:`PRELOAD_SAMPLE` files spread over
     the work; files of a scheduling family are left out, since one worker scans those.
     """
+    # Loading modules allocates objects that live as long as the process: cycle collections
+    # in between find nothing to free (and ``run_forked`` freezes them all after this).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _preload(work, families)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _preload(work: list[Job], families: list[str]) -> None:
     common = [job for job, family in zip(work, families, strict=True) if not family]
     step = max(1, len(common) // PRELOAD_SAMPLE)
     kinds: set[Kind] = set()

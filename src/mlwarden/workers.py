@@ -119,6 +119,7 @@ def run_forked(
                 _send(first, pending.popleft())
         if prepare is not None:
             prepare()
+            gc.freeze()  # what it loaded, too, is shared with the workers forked next
         while pending and len(workers) < processes:
             _send(start(), pending.popleft())
         while any(w.queued for w in workers.values()):
