@@ -6,12 +6,13 @@ Findings carry data only. How they look is decided in :mod:`mlwarden.report`.
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from mlwarden.digests import sha256_hex
 
 
 class Severity(enum.StrEnum):
@@ -135,7 +136,7 @@ class Finding:
         """
         loc = self.location
         parts = [self.rule, loc.path, loc.member or "", str(loc.cell), self.key or self.message]
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+        return sha256_hex("\x1f".join(parts).encode())[:32]
 
     def to_dict(self) -> dict[str, Any]:
         """The CONTRACT.md JSON shape of a finding."""

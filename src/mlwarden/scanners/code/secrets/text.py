@@ -8,10 +8,11 @@ what is found still point at the original text.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter
+
+from mlwarden.digests import sha256_hex
 
 #: Runs of base64 characters at least this long are encoded payloads, not credentials (the
 #: longest credential format detected is about 110 characters).
@@ -82,5 +83,5 @@ def redact(value: str, shown: int = 4) -> str:
 
 def fingerprint_key(kind: str, value: str) -> str:
     """A stable key for a secret that does not reveal it (a short salted digest)."""
-    digest = hashlib.sha256(b"mlwarden-secret\x00" + value.encode("utf-8", "replace"))
-    return f"{kind}:{digest.hexdigest()[:12]}"
+    digest = sha256_hex(b"mlwarden-secret\x00" + value.encode("utf-8", "replace"))
+    return f"{kind}:{digest[:12]}"
