@@ -136,6 +136,9 @@ def run_corpus(tool: tools.Tool, timeout: float) -> dict[str, Any]:
 
 #: Corpus runs shorter than this are repeated for timing; longer ones are timed once.
 REPEAT_BELOW_S = 60.0
+#: Rounds of the corpus timing. Runs on this shared machine drift by up to a third from one
+#: second to the next; 21 rounds make the medians steady to a few per cent.
+TIMING_ROUNDS = 21
 
 
 def time_corpus(chosen: list[tools.Tool], results: dict[str, Any], rounds: int) -> None:
@@ -253,7 +256,7 @@ def main() -> int:
         results_path.write_text(json.dumps(results, indent=1))
     if "corpus" in cases and args.repeat > 1:
         print("corpus timing, tools taking turns:", flush=True)
-        time_corpus(chosen, results, max(args.repeat, 9))
+        time_corpus(chosen, results, max(args.repeat, TIMING_ROUNDS))
         results_path.write_text(json.dumps(results, indent=1))
     markers = sorted(p.name for p in WORK.glob(payloads.MARKER_PREFIX + "*"))
     results["payload_markers_found"] = markers
