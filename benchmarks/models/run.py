@@ -1,7 +1,7 @@
 """Run mlwarden and its peers over the benchmark cases and keep the raw results.
 
     python benchmarks/models/run.py [--tools mlwarden,picklescan,...] [--cases big,corpus]
-                                    [--repeat 3] [--timeout 600]
+                                    [--repeat 3] [--timeout 1200]
 
 Tools run one at a time, each as a whole process (start-up included), measured for wall
 time and peak RSS of its process tree. Raw results go to work/results.json (merged with
@@ -224,7 +224,7 @@ def main() -> int:
     parser.add_argument("--tools", default=",".join(t.name for t in tools.all_tools()))
     parser.add_argument("--cases", default="big,corpus")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--timeout", type=float, default=1200.0)
     args = parser.parse_args()
     wanted = set(args.tools.split(","))
     cases = set(args.cases.split(","))
