@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlwarden.findings import Finding
 from mlwarden.scanners.interface import Artifact, Scanner
@@ -161,13 +161,16 @@ class _Constructs:
 def analyse_template(source: str) -> TemplateAnalysis:
     """Parse ``source`` (never render it) and list its dangerous constructs."""
     try:
-        nodes: list[Node] | None = template_nodes(source)
+        tree = template_nodes(source)
     except (JinjaSyntaxError, RecursionError):
-        nodes = None
-    if nodes is None:  # jinja2 has the last word, and words the error
-        return _analyse_with_jinja2(source)
+        return _analyse_with_jinja2(source)  # jinja2 has the last word, and words the error
+    return _analysis(tree)
+
+
+def _analysis(tree: list[Node]) -> TemplateAnalysis:
+    """The constructs in ``tree``, every node of one template's tree."""
     found = _Constructs()
-    for node in nodes:
+    for node in tree:
         if node.kind in _INSPECTED:
             _inspect(node, found)
     return found.analysis()
@@ -283,65 +286,31 @@ def _analyse_with_jinja2(source: str) -> TemplateAnalysis:
         # Literals jinja2's lexer cannot convert (an integer of more digits than Python
         # converts, digits outside ASCII): no renderer could load the template either.
         return TemplateAnalysis(error=f"a literal jinja2 cannot read ({str(exc)[:120]})")
-    found = _Constructs()
-    stack: list[nodes.Node] = [tree]
-    while stack:
-        node = stack.pop()
-        _inspect_jinja2(node, found)
-        stack.extend(node.iter_child_nodes())
-    return found.analysis()
+    return _analysis(_jinja2_nodes(tree))
 
 
-def _inspect_jinja2(node: nodes.Node, found: _Constructs) -> None:
+def _jinja2_nodes(tree: nodes.Node) -> list[Node]:
+    """Every node of jinja2's tree as a :class:`Node`, the form :mod:`.jinja_syntax` builds.
+
+    Both parsers give the same tree (class, line, fields in jinja2's order), so one set of
+    rules serves both.
+    """
     from jinja2 import nodes
 
-    line = getattr(node, "lineno", 0) or 0
-    where = f" (line {line})"
-    if isinstance(node, nodes.Getattr):
-        _check_jinja2_attribute(node.attr, node.node, found, line)
-    elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-        if node.node.attr in DANGEROUS_CALLS:
-            found.dangerous.append((line, f"a call of {node.node.attr}(){where}"))
-    elif isinstance(node, nodes.Getitem):
-        key = _jinja2_constant_text(node.arg)
-        if key is not None:
-            _check_jinja2_attribute(key, node.node, found, line)
-    elif isinstance(node, nodes.Filter):
-        if node.name == "attr":
-            found.dangerous.append((line, f"the attr filter{where}"))
-        elif node.name in _ATTRIBUTE_FILTERS:
-            for kw in node.kwargs:
-                value = _jinja2_constant_text(kw.value)
-                if kw.key == "attribute" and value is not None and _is_private(value):
-                    found.dangerous.append((line, f"{node.name}(attribute={value!r}){where}"))
-    elif isinstance(node, nodes.Name) and node.ctx == "load" and node.name in FOREIGN_NAMES:
-        found.dangerous.append((line, f"the name {node.name!r}{where}"))
-    elif isinstance(node, nodes.Const) and isinstance(node.value, str):
-        if _DUNDER.match(node.value):
-            found.dangerous.append((line, f"the string {node.value!r}{where}"))
-    elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
-        found.loads.append((line, f"{type(node).__name__.lower()}{where}"))
+    made: list[Node] = []
 
+    def convert(value: Any) -> Any:
+        if isinstance(value, nodes.Node):
+            fields = tuple(convert(getattr(value, name)) for name in value.fields)
+            node = Node(type(value).__name__, value.lineno or 0, fields)
+            made.append(node)
+            return node
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        return value
 
-def _check_jinja2_attribute(name: str, owner: nodes.Node, found: _Constructs, line: int) -> None:
-    from jinja2 import nodes
-
-    _check_attribute(name, owner.name if isinstance(owner, nodes.Name) else None, line, found)
-
-
-def _jinja2_constant_text(node: nodes.Node) -> str | None:
-    """:func:`_constant_text` over jinja2's nodes."""
-    from jinja2 import nodes
-
-    if isinstance(node, nodes.Const):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, nodes.Concat):
-        parts = [_jinja2_constant_text(n) for n in node.nodes]
-        return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
-    if isinstance(node, nodes.Add):
-        left, right = _jinja2_constant_text(node.left), _jinja2_constant_text(node.right)
-        return None if left is None or right is None else left + right
-    return None
+    convert(tree)
+    return made
 
 
 def _is_private(name: str) -> bool:
