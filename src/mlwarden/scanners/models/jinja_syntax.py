@@ -504,6 +504,14 @@ class _Parser:
             return True
         return False
 
+    def skip_phrase(self, first: str, second: str) -> bool:
+        """Move past the names ``first second`` if they come next."""
+        if self.at_name(first) and self.next_is_name(second):
+            self.advance()
+            self.advance()
+            return True
+        return False
+
     def expect(self, kind: str) -> int:
         if self.kind != kind:
             self.fail(f"expected {kind!r}, got {self.kind!r}")
@@ -676,20 +684,13 @@ class _Parser:
 
     def parse_context(self, default: bool) -> bool:
         """``with context`` or ``without context`` after an include or import, if there."""
-        word = self.values[self.i] if self.kind == "name" else None
-        if word in ("with", "without") and self.next_is_name("context"):
-            self.advance()
-            self.advance()
-            return word == "with"
-        return default
+        context = self.from_context() if self.kind == "name" else None
+        return default if context is None else context
 
     def parse_include(self) -> Node:
         lineno = self.lines[self.advance()]
         template = self.parse_expression()
-        ignore_missing = self.at_name("ignore") and self.next_is_name("missing")
-        if ignore_missing:
-            self.advance()
-            self.advance()
+        ignore_missing = self.skip_phrase("ignore", "missing")
         with_context = self.parse_context(True)
         return self.node("Include", lineno, (template, with_context, ignore_missing))
 
@@ -835,9 +836,7 @@ class _Parser:
     # the chain: the loops are entered only when one of their operators follows.
 
     def parse_expression(self, with_condexpr: bool = True) -> Node:
-        self.depth += _EXPRESSION_COST
-        if self.depth > NESTING_BUDGET:
-            raise UndecidedSyntax("nested too deeply", self.lines[self.i])
+        self.enter(_EXPRESSION_COST)
         lineno = self.lines[self.i]
         node = self.parse_or()
         if with_condexpr and self.kind == "name" and self.values[self.i] == "if":
@@ -909,9 +908,7 @@ class _Parser:
                 operands.append(self.node("Operand", 0, (_COMPARISONS[kind], self.parse_math1())))
             elif self.skip_name("in"):
                 operands.append(self.node("Operand", 0, ("in", self.parse_math1())))
-            elif self.at_name("not") and self.next_is_name("in"):
-                self.advance()
-                self.advance()
+            elif self.skip_phrase("not", "in"):
                 operands.append(self.node("Operand", 0, ("notin", self.parse_math1())))
             else:
                 break
