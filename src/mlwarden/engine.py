@@ -149,17 +149,15 @@ def _read_head(stream: IO[bytes]) -> bytes:
     return stream.read(HEAD_BYTES)
 
 
-def _nested(context: ScanContext) -> Callable[[Artifact], Iterator[Finding]]:
-    def scan_member(artifact: Artifact) -> Iterator[Finding]:
-        if not artifact.head:
-            with artifact.open() as stream:
-                artifact.head = _read_head(stream)
-        if artifact.kind is Kind.UNKNOWN:
-            artifact.kind = sniff(artifact.head, artifact.member or artifact.name)
-        context.check_time()
-        yield from scan_artifact(artifact, context)
-
-    return scan_member
+def _scan_member(artifact: Artifact, context: ScanContext) -> Iterator[Finding]:
+    """An archive member handed back by a scanner: sniffed, then scanned like a file."""
+    if not artifact.head:
+        with artifact.open() as stream:
+            artifact.head = _read_head(stream)
+    if artifact.kind is Kind.UNKNOWN:
+        artifact.kind = sniff(artifact.head, artifact.member or artifact.name)
+    context.check_time()
+    yield from scan_artifact(artifact, context)
 
 
 def scan_file(
@@ -191,8 +189,9 @@ def scan_file(
         artifact = Artifact(
             path=display, kind=kind, size=size, opener=opener, head=head, fs_path=str(path)
         )
-        context = ScanContext(limits=limits or Limits(), options=dict(options or {}))
-        context.nested = _nested(context)
+        context = ScanContext(
+            limits=limits or Limits(), options=dict(options or {}), nested=_scan_member
+        )
         try:
             result.findings.extend(scan_artifact(artifact, context))
         except LimitExceeded as exc:
@@ -203,8 +202,6 @@ def scan_file(
             result.findings.append(
                 _incomplete_finding(artifact, f"internal error: {type(exc).__name__}", "engine")
             )
-        finally:
-            context.nested = None  # a cycle through the closure: freed now, not by the collector
         result.warnings.extend(context.warnings)
     result.findings = dedupe(result.findings)
     return result
@@ -274,14 +271,11 @@ def scan_bytes(data: bytes, name: str = "<bytes>", limits: Limits | None = None)
             opener=lambda: io.BytesIO(data),
             head=data[:HEAD_BYTES],
         )
-        context = ScanContext(limits=limits or Limits())
-        context.nested = _nested(context)
+        context = ScanContext(limits=limits or Limits(), nested=_scan_member)
         try:
             findings.extend(scan_artifact(artifact, context))
         except LimitExceeded as exc:
             findings.append(_limit_finding(artifact, exc))
-        finally:
-            context.nested = None
     return dedupe(findings)
 
 

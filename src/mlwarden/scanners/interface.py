@@ -117,7 +117,9 @@ class ScanContext:
 
     limits: Limits
     started: float = field(default_factory=time.monotonic)
-    nested: Callable[[Artifact], Iterator[Finding]] | None = None
+    #: The engine's dispatch of a member, given the member and this context (not a closure
+    #: over it: a context that refers to itself would live until the cycle collector runs).
+    nested: Callable[[Artifact, ScanContext], Iterator[Finding]] | None = None
     options: dict[str, object] = field(default_factory=dict)
     #: Notes for the person reading the report that are not findings about the artifact
     #: (an advisory database that is out of date, say). Repeats are merged by the engine.
@@ -140,7 +142,7 @@ class ScanContext:
             )
         if self.nested is None:
             return iter(())
-        return self.nested(artifact)
+        return self.nested(artifact, self)
 
 
 class Scanner(ABC):

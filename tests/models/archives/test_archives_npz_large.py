@@ -24,7 +24,7 @@ def _containers(path: Path) -> dict[str, str | None]:
     """Member name -> ``container`` of what the ZIP scanner hands back to the engine."""
     seen: dict[str, str | None] = {}
 
-    def capture(artifact: Artifact) -> Iterator[Finding]:
+    def capture(artifact: Artifact, _context: ScanContext) -> Iterator[Finding]:
         seen[str(artifact.member)] = artifact.container
         return iter(())
 

@@ -125,7 +125,7 @@ def _nested_of(data: bytes) -> list[tuple[Artifact, bytes]]:
     (read while the scan runs: nested streams live as long as the scan of their container)."""
     seen: list[tuple[Artifact, bytes]] = []
 
-    def capture(artifact: Artifact) -> Iterator[Finding]:
+    def capture(artifact: Artifact, _context: ScanContext) -> Iterator[Finding]:
         with artifact.open() as stream:
             seen.append((artifact, stream.read()))
         return iter(())
