@@ -84,7 +84,6 @@ class H5Reader:
         max_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.source = H5Source(stream, size, check_time, max_objects, max_bytes)
-        self.max_objects = max_objects
         self.root = self._superblock()
         self._kinds: dict[int, tuple[str, tuple[str, ...]]] = {}
         self._attributes: dict[bytes, tuple[bytes, bytes, bytes]] | None = None
@@ -248,9 +247,9 @@ class H5Reader:
             )
             for name, kind, target in links:
                 listed += 1
-                if listed > self.max_objects:
+                if listed > self.source.max_objects:
                     raise LimitExceeded(
-                        "h5_objects", f"HDF5 file has more than {self.max_objects} objects"
+                        "h5_objects", f"HDF5 file has more than {self.source.max_objects} objects"
                     )
                 path = f"{prefix}/{_text(name)}"
                 if isinstance(target, tuple):
