@@ -8,16 +8,11 @@ from pathlib import Path
 import gguf
 import numpy as np
 import pytest
+from template_samples import CHATML, INJECTION_VARIANTS
 
 from mlwarden.engine import scan_file
 from mlwarden.findings import Finding, Severity
 from mlwarden.scanners.models.gguf import GGML_BLOCKS
-
-CHATML = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
-    "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-)
 
 LLAMA3 = """{{- bos_token }}
 {%- set ns = namespace(system='', found=false) %}
@@ -115,21 +110,7 @@ def test_cve_2024_34359_payload_is_critical_and_never_runs(tmp_path: Path) -> No
     assert not marker.exists()
 
 
-@pytest.mark.parametrize(
-    "template",
-    [
-        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-        "{{ self._TemplateReference__context.joiner }}",
-        "{{ ''|attr('__class__') }}",
-        "{{ lipsum.__globals__ }}",
-        "{{ messages[('__cla' ~ 'ss__')] }}",
-        "{{ namespace.__init__ }}",
-        "{{ messages|map(attribute='__class__')|list }}",
-        "{{ config.items() }}",
-        "{{ messages[0].system('id') }}",
-        "{{ loop.__class__.__mro__ }}",
-    ],
-)
+@pytest.mark.parametrize("template", INJECTION_VARIANTS)
 def test_injection_variants(tmp_path: Path, template: str) -> None:
     path = _write(tmp_path / "m.gguf", {"tokenizer.chat_template.tool_use": template})
     findings = _scan(path)

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import nodes
 from jinja2.lexer import float_re, integer_re
+from template_samples import CHATML, INJECTION_VARIANTS
 
 from mlwarden.scanners.models import chat_template
 from mlwarden.scanners.models.chat_template import analyse_template
@@ -25,12 +26,6 @@ from mlwarden.scanners.models.jinja_syntax import (
     _number_end,
     parse_template,
     template_nodes,
-)
-
-CHATML = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
-    "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
 
 LLAMA3 = """{{- bos_token }}
@@ -165,18 +160,9 @@ REAL_TEMPLATES = {
     "tool_calling": TOOL_CALLING,
 }
 
-#: The injection variants of test_formats_gguf.py, and the CVE-2024-34359 payload.
+#: The injection variants, and the CVE-2024-34359 payload.
 INJECTIONS = [
-    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-    "{{ self._TemplateReference__context.joiner }}",
-    "{{ ''|attr('__class__') }}",
-    "{{ lipsum.__globals__ }}",
-    "{{ messages[('__cla' ~ 'ss__')] }}",
-    "{{ namespace.__init__ }}",
-    "{{ messages|map(attribute='__class__')|list }}",
-    "{{ config.items() }}",
-    "{{ messages[0].system('id') }}",
-    "{{ loop.__class__.__mro__ }}",
+    *INJECTION_VARIANTS,
     "{% for x in ().__class__.__base__.__subclasses__() %}{% if 'warning' in x.__name__ %}"
     "{{ x()._module.__builtins__['__import__']('os').popen('touch /tmp/x') }}"
     "{% endif %}{% endfor %}",
