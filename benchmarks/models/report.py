@@ -214,6 +214,18 @@ def gap_list(corpus: dict[str, Any], labels: dict[str, Any]) -> list[tuple[str, 
     return gaps
 
 
+def _dates(results: dict[str, Any]) -> str:
+    """When each tool's cases were measured: runs are merged, one tool may be re-run alone."""
+    groups: dict[str, list[str]] = {}
+    for tool, cases in results.get("measured", {}).items():
+        if len(set(cases.values())) == 1:
+            label = next(iter(cases.values()))
+        else:
+            label = ", ".join(f"{case} {date}" for case, date in sorted(cases.items()))
+        groups.setdefault(label, []).append(tool)
+    return "; ".join(f"{', '.join(tools)}: {label}" for label, tools in groups.items()) or "?"
+
+
 def render(results: dict[str, Any]) -> str:
     """The whole RESULTS.md text."""
     meta = results.get("meta", {})
@@ -222,7 +234,8 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         "# Model-file scanning: mlwarden against its peers",
         "",
-        f"- Date: {meta.get('date', '?')}",
+        f"- Date: {meta.get('date', '?')} (the last run)",
+        f"- Measured: {_dates(results)}",
         f"- Machine: {m.get('cores')} cores ({m.get('cpu')}), {m.get('memory_gib')} GiB, "
         f"Python {m.get('python')}, shared with other work while measured",
         f"- Versions: {versions}",

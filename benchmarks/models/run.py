@@ -242,8 +242,14 @@ def main() -> int:
     if "mlwarden" in wanted:
         compile_mlwarden()
     chosen = [tool for tool in tools.all_tools() if tool.name in wanted]
+    # Results are merged with earlier runs: each tool's cases keep the date of the run that
+    # measured them, which is what RESULTS.md shows beside the tools.
+    measured = results.setdefault("measured", {})
     for tool in chosen:
         print(f"{tool.name}:", flush=True)
+        for case in ("big", "corpus"):
+            if case in cases:
+                measured.setdefault(tool.name, {})[case] = results["meta"]["date"]
         if "big" in cases:
             results["big"][tool.name] = run_big(tool, args.repeat, args.timeout)
         if "corpus" in cases:
